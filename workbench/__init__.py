@@ -1,0 +1,3 @@
+"""Annotation and model-training workbench for news text."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Annotations stage: validate, compare and adjudicate canonical annotation files."""

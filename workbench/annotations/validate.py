@@ -1,0 +1,165 @@
+"""Check canonical annotation files against the label scheme, the corpus and spaCy's tokenizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from workbench.corpus.ingest import text_sha256
+from workbench.errors import WorkbenchError
+from workbench.labels import LabelScheme
+from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    doc_id: str | None
+    message: str
+    start: int | None = None
+    end: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line is not None else "")
+        if self.doc_id:
+            where += f" [{self.doc_id}]"
+        if self.start is not None:
+            where += f" {self.start}-{self.end}"
+        return f"{where}: {self.message}"
+
+
+def blank_tokenizer(lang: str = "en") -> Callable[[str], object]:
+    import spacy
+
+    return spacy.blank(lang).make_doc
+
+
+def check_record(
+    record: AnnotatedDoc,
+    scheme: LabelScheme,
+    make_doc: Callable[[str], object] | None = None,
+    corpus: dict[str, dict] | None = None,
+) -> list[tuple[str, int | None, int | None]]:
+    """Problems of one record as (message, start, end)."""
+    problems: list[tuple[str, int | None, int | None]] = []
+    text = record.text
+    if corpus is not None:
+        known = corpus.get(record.doc_id)
+        if known is None:
+            problems.append(("document is not in the corpus", None, None))
+        elif known["sha256"] != text_sha256(text):
+            problems.append(("text differs from the corpus record (sha256 mismatch)", None, None))
+
+    doc = make_doc(text) if make_doc else None
+    valid: list = []
+    seen_ids: set = set()
+    for ent in record.entities:
+        span = (ent.start, ent.end)
+        if ent.id in seen_ids:
+            problems.append((f"entity id {ent.id!r} is used twice", *span))
+        seen_ids.add(ent.id)
+        if ent.label not in scheme.entities:
+            problems.append((f"unknown entity label {ent.label!r}", *span))
+        if not (0 <= ent.start <= ent.end <= len(text)):
+            problems.append((f"offsets outside the text (length {len(text)})", *span))
+            continue
+        surface = text[ent.start : ent.end]
+        if ent.start == ent.end:
+            problems.append(("empty span", *span))
+            continue
+        if surface != surface.strip():
+            problems.append((f"span {surface!r} has leading or trailing whitespace", *span))
+        if doc is not None and doc.char_span(ent.start, ent.end) is None:
+            problems.append((f"span {surface!r} does not start and end on spaCy token boundaries", *span))
+        valid.append(ent)
+
+    valid.sort(key=lambda e: (e.start, e.end))
+    for prev, ent in zip(valid, valid[1:]):
+        if (prev.start, prev.end) == (ent.start, ent.end):
+            what = "duplicate span" if prev.label == ent.label else f"same span labelled {prev.label} and {ent.label}"
+            problems.append((f"{what} {text[ent.start:ent.end]!r}", ent.start, ent.end))
+        elif ent.start < prev.end:
+            problems.append(
+                (
+                    f"span {text[ent.start:ent.end]!r} overlaps {text[prev.start:prev.end]!r} ({prev.start}-{prev.end})",
+                    ent.start,
+                    ent.end,
+                )
+            )
+    problems.extend(check_relations(record, scheme))
+    return problems
+
+
+def check_relations(record: AnnotatedDoc, scheme: LabelScheme) -> list[tuple[str, int | None, int | None]]:
+    problems: list[tuple[str, int | None, int | None]] = []
+    by_id = record.entity_by_id()
+    seen_ids: set = set()
+    seen: set = set()
+    for rel in record.relations:
+        if rel.id in seen_ids:
+            problems.append((f"relation id {rel.id!r} is used twice", None, None))
+        seen_ids.add(rel.id)
+        rel_type = scheme.relations.get(rel.type)
+        if rel_type is None:
+            problems.append((f"relation {rel.id!r}: unknown relation type {rel.type!r}", None, None))
+        head, tail = by_id.get(rel.head), by_id.get(rel.tail)
+        missing = [f"{name} {ref!r}" for name, ref, ent in (("from_id", rel.head, head), ("to_id", rel.tail, tail)) if ent is None]
+        if missing:
+            problems.append((f"relation {rel.id!r}: no entity with {' and '.join(missing)}", None, None))
+            continue
+        if rel.head == rel.tail:
+            problems.append((f"relation {rel.id!r}: an entity cannot relate to itself", head.start, head.end))
+        if rel_type is not None and not rel_type.allows(head.label, tail.label):
+            problems.append(
+                (
+                    f"relation {rel.id!r}: {rel.type} does not allow {head.label} -> {tail.label} "
+                    f"(allowed: {'/'.join(rel_type.head)} -> {'/'.join(rel_type.tail)})",
+                    head.start,
+                    tail.end,
+                )
+            )
+        ends = ((head.start, head.end), (tail.start, tail.end))
+        key = (rel.type, frozenset(ends)) if scheme.is_symmetric(rel.type) else (rel.type, ends)
+        if key in seen:
+            problems.append((f"relation {rel.id!r}: duplicate {rel.type} between the same spans", head.start, tail.end))
+        seen.add(key)
+    return problems
+
+
+def validate_files(
+    paths: Iterable[str | Path],
+    scheme: LabelScheme,
+    corpus: dict[str, dict] | None = None,
+    check_tokens: bool = True,
+) -> tuple[list[Problem], int]:
+    """Validate canonical JSONL files; return (problems, number of records read)."""
+    make_doc = blank_tokenizer() if check_tokens else None
+    problems: list[Problem] = []
+    first_seen: dict[str, str] = {}
+    count = 0
+    for path in paths:
+        path_s = str(path)
+        try:
+            lines = list(iter_json_lines(path))
+        except WorkbenchError as exc:
+            problems.append(Problem(path_s, None, None, exc.message))
+            continue
+        for number, obj, problem in lines:
+            if problem:
+                problems.append(Problem(path_s, number, None, problem))
+                continue
+            try:
+                record = record_from_dict(obj)
+            except WorkbenchError as exc:
+                problems.append(Problem(path_s, number, exc.doc_id, exc.message))
+                continue
+            count += 1
+            where = f"{path_s}:{number}"
+            if record.doc_id in first_seen:
+                problems.append(Problem(path_s, number, record.doc_id, f"document also at {first_seen[record.doc_id]}"))
+            first_seen.setdefault(record.doc_id, where)
+            for message, start, end in check_record(record, scheme, make_doc, corpus):
+                problems.append(Problem(path_s, number, record.doc_id, message, start, end))
+    return problems, count

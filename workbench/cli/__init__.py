@@ -1,0 +1,16 @@
+"""The `workbench` command line: one module per command, thin over the library."""
+
+import typer
+
+from workbench.cli import annotations, corpus, train
+from workbench.cli.data import data
+from workbench.cli.evaluate import evaluate
+from workbench.cli.predict import predict
+
+app = typer.Typer(help="Annotation and model-training workbench for news text.", no_args_is_help=True, add_completion=False)
+app.add_typer(corpus.app, name="corpus")
+app.add_typer(annotations.app, name="annotations")
+app.add_typer(train.app, name="train")
+app.command("data")(data)
+app.command("predict")(predict)
+app.command("evaluate")(evaluate)

@@ -1,0 +1,23 @@
+"""What every CLI command shares: errors as one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import typer
+
+from workbench.errors import WorkbenchError
+
+
+def clean_errors(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        try:
+            return func(*args, **kwargs)
+        except WorkbenchError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper

@@ -1,0 +1,119 @@
+"""Read raw articles (.txt files, .jsonl with a text field, local Hugging Face datasets) into raw records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from workbench.errors import WorkbenchError
+from workbench.records import iter_json_lines
+
+# A leading metadata header such as " date 2026-03-04 " belongs to the article's
+# metadata, not its text; the text after it is kept byte for byte.
+_DATE_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]*\r?\n|[ \t]+)")
+_TEXT_FIELDS = ("text", "content", "body")
+_ID_FIELDS = ("doc_id", "id")
+
+
+@dataclass
+class RawArticle:
+    doc_id: str
+    text: str
+    source: str
+    date: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        return text_sha256(self.text)
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def split_header(raw: str) -> tuple[str, str | None]:
+    """Return (text, date) with a leading ' date YYYY-MM-DD ' header removed."""
+    match = _DATE_HEADER.match(raw)
+    if not match:
+        return raw, None
+    return raw[match.end():], match.group(1)
+
+
+def read_txt(path: Path) -> RawArticle:
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkbenchError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
+    text, date = split_header(raw)
+    return RawArticle(doc_id=path.stem, text=text, source=str(path), date=date)
+
+
+def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> RawArticle:
+    text_key = next((k for k in _TEXT_FIELDS if isinstance(row.get(k), str)), None)
+    if text_key is None:
+        raise WorkbenchError(f"no text field (one of {', '.join(_TEXT_FIELDS)})", path=path, line=line)
+    text = row[text_key]
+    id_key = next((k for k in _ID_FIELDS if row.get(k) not in (None, "")), None)
+    # Without an id, the content hash is the only id that stays stable as files change.
+    doc_id = str(row[id_key]) if id_key else text_sha256(text)[:16]
+    date = row.get("date")
+    meta = {k: v for k, v in row.items() if k not in (text_key, id_key, "date")}
+    return RawArticle(doc_id=doc_id, text=text, source=source, date=str(date) if date else None, meta=meta)
+
+
+def read_jsonl(path: Path) -> Iterator[RawArticle]:
+    for number, obj, problem in iter_json_lines(path):
+        if problem:
+            raise WorkbenchError(problem, path=path, line=number)
+        if not isinstance(obj, dict):
+            raise WorkbenchError("expected a JSON object", path=path, line=number)
+        yield _article_from_row(obj, f"{path}:{number}", path, number)
+
+
+def is_hf_dataset_dir(path: Path) -> bool:
+    return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists())
+
+
+def read_hf_dataset(path: Path) -> Iterator[RawArticle]:
+    from datasets import DatasetDict, load_from_disk
+
+    data = load_from_disk(str(path))
+    parts = data.items() if isinstance(data, DatasetDict) else [(None, data)]
+    for part_name, part in parts:
+        for index, row in enumerate(part):
+            source = f"{path}[{part_name}:{index}]" if part_name else f"{path}[{index}]"
+            yield _article_from_row(dict(row), source, path, None)
+
+
+def read_source(path: str | Path) -> Iterator[RawArticle]:
+    """Yield the articles of one file, a folder of files, or a saved Hugging Face dataset."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbenchError("no such file or folder", path=path)
+    if is_hf_dataset_dir(path):
+        yield from read_hf_dataset(path)
+    elif path.is_dir():
+        for child in sorted(path.iterdir()):
+            if child.name.startswith(".") or child.name.lower() == "readme.md":
+                continue
+            if child.suffix in (".txt", ".jsonl") or is_hf_dataset_dir(child):
+                yield from read_source(child)
+    elif path.suffix == ".txt":
+        yield read_txt(path)
+    elif path.suffix == ".jsonl":
+        yield from read_jsonl(path)
+    else:
+        raise WorkbenchError("unsupported input: expected .txt, .jsonl or a saved Hugging Face dataset", path=path)
+
+
+def read_sources(paths: list[str | Path]) -> list[RawArticle]:
+    return [article for path in paths for article in read_source(path)]
+
+
+def dumps_meta(meta: dict) -> str:
+    return json.dumps(meta, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,29 @@
+"""Run a trained pipeline over articles and return canonical records (also the pre-annotations for Doccano)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from workbench.docs import doc_to_record
+from workbench.errors import WorkbenchError
+from workbench.records import AnnotatedDoc
+
+
+def load_pipeline(model: str | Path):
+    import spacy
+
+    path = Path(model)
+    if path.exists() and (path / "model-best").is_dir() and not (path / "meta.json").exists():
+        path = path / "model-best"
+    try:
+        return spacy.load(path)
+    except (OSError, IOError) as exc:
+        raise WorkbenchError(f"cannot load a spaCy pipeline: {exc}", path=model) from None
+
+
+def predict_records(nlp, articles: Iterable[tuple[str, str, dict]], batch_size: int = 16) -> Iterator[AnnotatedDoc]:
+    """articles: (doc_id, text, metadata). Yields one predicted record per article, in order."""
+    pairs = ((text, (doc_id, meta)) for doc_id, text, meta in articles)
+    for doc, (doc_id, meta) in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+        yield doc_to_record(doc, doc_id, meta)

@@ -1,0 +1,1 @@
+"""Training stage: canonical records to spaCy DocBins, and pipelines trained from configs/."""

@@ -1,0 +1,78 @@
+"""Gold records + corpus split -> spaCy DocBin files (train/dev/test), relations included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import spacy
+from spacy.tokens import DocBin
+
+from workbench.corpus.ingest import text_sha256
+from workbench.docs import record_to_doc
+from workbench.errors import WorkbenchError
+from workbench.fileio import atomic_open
+from workbench.records import AnnotatedDoc, read_records
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class ConversionResult:
+    paths: dict[str, Path]
+    documents: dict[str, int]
+    entities: dict[str, int]
+    relations: dict[str, int]
+
+
+def make_gold_nlp(lang: str = "en"):
+    """Tokenizer plus sentencizer: sentence boundaries let training use sentence-sized examples."""
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def split_records(records: list[AnnotatedDoc], corpus: dict[str, dict], path: str | Path) -> dict[str, list[AnnotatedDoc]]:
+    """Group gold records by their corpus split; a document unknown to the corpus is an error."""
+    by_split: dict[str, list[AnnotatedDoc]] = {name: [] for name in SPLITS}
+    for record in records:
+        row = corpus.get(record.doc_id)
+        if row is None:
+            raise WorkbenchError("document is not in the corpus; run `workbench corpus build`", path=path, doc_id=record.doc_id)
+        if row["sha256"] != text_sha256(record.text):
+            raise WorkbenchError("text differs from the corpus record", path=path, doc_id=record.doc_id)
+        by_split[row["split"]].append(record)
+    return by_split
+
+
+def records_to_docbin(nlp, records: list[AnnotatedDoc]) -> DocBin:
+    docbin = DocBin(store_user_data=True)
+    for record in records:
+        docbin.add(nlp(record_to_doc(nlp.make_doc, record)))
+    return docbin
+
+
+def convert_gold(gold_paths: list[str | Path], corpus: dict[str, dict], out_dir: str | Path, lang: str = "en") -> ConversionResult:
+    out_dir = Path(out_dir)
+    by_split: dict[str, list[AnnotatedDoc]] = {name: [] for name in SPLITS}
+    seen: dict[str, str] = {}
+    for path in gold_paths:
+        for name, part in split_records(read_records(path), corpus, path).items():
+            for record in part:
+                if record.doc_id in seen:
+                    raise WorkbenchError(f"document is also in {seen[record.doc_id]}", path=path, doc_id=record.doc_id)
+                seen[record.doc_id] = str(path)
+            by_split[name].extend(part)
+    nlp = make_gold_nlp(lang)
+    paths = {}
+    for name in SPLITS:
+        paths[name] = out_dir / f"{name}.spacy"
+        data = records_to_docbin(nlp, by_split[name]).to_bytes()
+        with atomic_open(paths[name], "wb") as fh:
+            fh.write(data)
+    return ConversionResult(
+        paths,
+        {n: len(rs) for n, rs in by_split.items()},
+        {n: sum(len(r.entities) for r in rs) for n, rs in by_split.items()},
+        {n: sum(len(r.relations) for r in rs) for n, rs in by_split.items()},
+    )

@@ -1,0 +1,42 @@
+"""Train a spaCy pipeline from a config file in configs/, then put the best model in place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.fileio import replace_dir, staging_dir
+
+
+def train_from_config(
+    config: str | Path,
+    run_dir: str | Path,
+    train_path: str | Path,
+    dev_path: str | Path,
+    overrides: dict | None = None,
+) -> Path:
+    """Run `spacy train` in-process; return the path of model-best."""
+    from spacy.cli.train import train
+
+    for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
+        if not Path(path).exists():
+            hint = " (run `workbench data` first)" if name != "config" else ""
+            raise WorkbenchError(f"{name} file not found{hint}", path=path)
+    all_overrides = {"paths.train": str(train_path), "paths.dev": str(dev_path), **(overrides or {})}
+    run_dir = Path(run_dir)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    train(Path(config), run_dir, use_gpu=-1, overrides=all_overrides)
+    best = run_dir / "model-best"
+    if not best.exists():
+        raise WorkbenchError("training finished without a model-best", path=run_dir)
+    return best
+
+
+def install_model(model_dir: str | Path, target: str | Path) -> Path:
+    """Copy a trained pipeline to its final place in one step (old model replaced only on success)."""
+    staging = staging_dir(target)
+    shutil.rmtree(staging)
+    shutil.copytree(model_dir, staging)
+    replace_dir(staging, target)
+    return Path(target)
