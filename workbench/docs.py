@@ -26,11 +26,15 @@ def get_relations(doc: Doc) -> list[dict]:
 
 
 def relation_spans(doc: Doc) -> Iterator[tuple[Span, Span, str, float | None]]:
-    """(head span, tail span, label, score) for each relation in the doc."""
+    """(head span, tail span, label, score) for each relation in the doc; spans are the labelled entities."""
+    ents = {(ent.start, ent.end): ent for ent in doc.ents}
+
+    def span(bounds) -> Span:
+        start, end = bounds
+        return ents.get((start, end)) or doc[start:end]
+
     for rel in get_relations(doc):
-        head = doc[rel["head"][0] : rel["head"][1]]
-        tail = doc[rel["tail"][0] : rel["tail"][1]]
-        yield head, tail, rel["label"], rel.get("score")
+        yield span(rel["head"]), span(rel["tail"]), rel["label"], rel.get("score")
 
 
 def record_to_doc(make_doc, record: AnnotatedDoc) -> Doc:

@@ -1,0 +1,129 @@
+"""Evaluation: our strict scores equal spaCy's Scorer; train, predict and evaluate through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+from conftest import GOLD, ROOT
+from spacy.scorer import Scorer
+from spacy.training import Example
+from typer.testing import CliRunner
+
+from workbench.cli import app
+from workbench.docs import record_to_doc
+from workbench.evaluation.evaluate import evaluate_records
+from workbench.evaluation.scorer import LabelledScores, score_items
+from workbench.records import read_records
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def ruler_model(tmp_path_factory, gold_records):
+    """A real (rule-based) pipeline: patterns from two gold docs, so it is right on some spans and wrong on others."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    patterns = {(r.text[e.start : e.end], e.label) for r in gold_records[:2] for e in r.entities}
+    # A deliberately wrong label and a boundary error, so every kind of mistake shows up.
+    patterns |= {("Fidan", "GPE"), ("Foreign", "NORP")}
+    ruler.add_patterns([{"label": label, "pattern": text} for text, label in sorted(patterns)])
+    path = tmp_path_factory.mktemp("model") / "ruler"
+    nlp.to_disk(path)
+    return path
+
+
+def spacy_scores(nlp, records):
+    examples = [Example(nlp(r.text), record_to_doc(nlp.make_doc, r)) for r in records]
+    return Scorer.score_spans(examples, "ents")
+
+
+def test_scores_equal_spacy_scorer(ruler_model, gold_records, scheme):
+    nlp = spacy.load(ruler_model)
+    ours = evaluate_records(nlp, gold_records, "ruler", None, scheme.entity_labels).metrics()["ner"]
+    theirs = spacy_scores(nlp, gold_records)
+    assert ours["micro"]["precision"] == pytest.approx(theirs["ents_p"], abs=1e-6)
+    assert ours["micro"]["recall"] == pytest.approx(theirs["ents_r"], abs=1e-6)
+    assert ours["micro"]["f1"] == pytest.approx(theirs["ents_f"], abs=1e-6)
+    assert 0 < ours["micro"]["precision"] < 1 and 0 < ours["micro"]["recall"] < 1
+    for label, s in theirs["ents_per_type"].items():
+        assert ours["per_label"][label]["precision"] == pytest.approx(s["p"], abs=1e-6), label
+        assert ours["per_label"][label]["recall"] == pytest.approx(s["r"], abs=1e-6), label
+        assert ours["per_label"][label]["f1"] == pytest.approx(s["f"], abs=1e-6), label
+
+
+def test_counts_are_strict_and_per_label():
+    scores = LabelledScores()
+    gold = [((0, 5), "NORP"), ((6, 22), "ROLE"), ((23, 42), "PERSON")]
+    pred = [((0, 5), "NORP"), ((6, 22), "ORG"), ((23, 30), "PERSON")]
+    tps, fps, fns = score_items(gold, pred, scores)
+    assert tps == [((0, 5), "NORP")]
+    assert sorted(fps) == [((6, 22), "ORG"), ((23, 30), "PERSON")]
+    assert sorted(fns) == [((6, 22), "ROLE"), ((23, 42), "PERSON")]
+    micro = scores.micro()
+    assert (micro.tp, micro.fp, micro.fn) == (1, 2, 2)
+    assert micro.precision == pytest.approx(1 / 3)
+
+
+def test_predict_writes_valid_canonical_records(tmp_path, ruler_model):
+    out = tmp_path / "pred.jsonl"
+    result = runner.invoke(app, ["predict", str(ruler_model), str(ROOT / "corpus" / "raw"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    records = read_records(out)
+    assert [r.doc_id for r in records] == sorted(p.stem for p in (ROOT / "corpus" / "raw").glob("*.txt"))
+    assert records[0].entities and not records[0].text.startswith(" date")
+    check = runner.invoke(app, ["annotations", "validate", str(out), "--no-corpus"])
+    assert check.exit_code == 0, check.output
+
+
+def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corpus):
+    out = tmp_path / "report"
+    args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] == "test" and metrics["documents"] == 1 and metrics["model"] == str(ruler_model)
+    micro = metrics["ner"]["micro"]
+    assert set(micro) >= {"precision", "recall", "f1", "tp", "fp", "fn"}
+    assert all(0 <= micro[k] <= 1 for k in ("precision", "recall", "f1"))
+    assert f"NER precision {micro['precision']:.3f}" in result.output
+    per_label = metrics["ner"]["per_label"]
+    assert sum(s["support"] for s in per_label.values()) == micro["tp"] + micro["fn"]
+    report = (out / "report.md").read_text()
+    assert "## False positives" in report and "## False negatives" in report
+    assert (out / "per_label.png").stat().st_size > 1000
+
+    # Same inputs, same report.
+    again = tmp_path / "again"
+    runner.invoke(app, args[:-1] + [str(again)])
+    for name in ("metrics.json", "report.md", "per_label.png"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_train_ner_with_the_project_config_then_evaluate(tmp_path, repo_corpus):
+    docbins = tmp_path / "docbins"
+    assert runner.invoke(app, ["data", str(GOLD), "--corpus", repo_corpus.output, "-o", str(docbins)]).exit_code == 0
+    model = tmp_path / "model"
+    result = runner.invoke(
+        app,
+        ["train", "ner", "--config", str(ROOT / "configs/ner.cfg"), "--data", str(docbins), "--run-dir", str(tmp_path / "run"),
+         "-o", str(model), "--training.max_steps", "30", "--training.eval_frequency", "10"],
+    )
+    assert result.exit_code == 0, result.output
+    nlp = spacy.load(model)
+    assert nlp.pipe_names == ["sentencizer", "tok2vec", "ner"]
+    assert set(nlp.get_pipe("ner").labels) == {"PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"}
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metrics.json").read_text())["document_ids"] == ["001_05c9d2cdeba1758c"]
+
+
+def test_evaluate_without_split_uses_every_gold_document(tmp_path, ruler_model):
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metrics.json").read_text())["documents"] == len(read_records(GOLD))
+
