@@ -142,3 +142,12 @@ def test_same_document_twice(tmp_path):
     result, path = run_validate(tmp_path, [GOOD, GOOD])
     assert result.exit_code == 1
     assert f"document also at {path}:1" in result.output
+
+
+def test_gold_covers_every_label_and_relation_type(gold_records, scheme):
+    labels = {e.label for r in gold_records for e in r.entities}
+    types = {rel.type for r in gold_records for rel in r.relations}
+    assert labels == set(scheme.entity_labels)
+    assert types == set(scheme.relation_types)
+    assert sum(len(r.entities) for r in gold_records) >= 300
+    assert sum(len(r.relations) for r in gold_records) >= 100

@@ -18,13 +18,14 @@ def _plot_per_label(per_label: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = list(per_label)
+    # A label with neither gold nor predicted spans has no score to draw.
+    labels = [l for l, s in per_label.items() if s["support"] or s["fp"]]
     xs = range(len(labels))
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels)), 3.2))
     width = 0.38
     ax.bar([x - width / 2 for x in xs], [per_label[l]["precision"] for l in labels], width, label="precision")
     ax.bar([x + width / 2 for x in xs], [per_label[l]["recall"] for l in labels], width, label="recall")
-    ax.set_xticks(list(xs), labels, rotation=30, ha="right")
+    ax.set_xticks(list(xs), [f"{l}\n(n={per_label[l]['support']})" for l in labels], fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("score")
     ax.set_title("Entities: precision and recall per label (strict)")
@@ -46,7 +47,8 @@ def render_markdown(evaluation: Evaluation, metrics: dict, plot_name: str | None
         f"Model `{evaluation.model}` on {where}: {len(evaluation.doc_ids)} documents "
         f"({', '.join(evaluation.doc_ids)}).",
         "",
-        "Entities are scored strictly: a prediction counts only with the same start, end and label as a gold span.",
+        "Entities are scored strictly: a prediction counts only with the same start, end and label as a gold span. "
+        "A label with no gold and no predicted span in these documents shows – (nothing to score).",
         "",
         "## Entities (NER)",
         "",
@@ -61,9 +63,9 @@ def render_markdown(evaluation: Evaluation, metrics: dict, plot_name: str | None
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, s in ner["per_label"].items():
-        lines.append(
-            f"| {label} | {_pct(s['precision'])} | {_pct(s['recall'])} | {_pct(s['f1'])} | {s['support']} | {s['tp']} | {s['fp']} | {s['fn']} |"
-        )
+        scored = s["support"] or s["fp"]
+        p, r, f = (_pct(s[k]) if scored else "–" for k in ("precision", "recall", "f1"))
+        lines.append(f"| {label} | {p} | {r} | {f} | {s['support']} | {s['tp']} | {s['fp']} | {s['fn']} |")
     if plot_name:
         lines += ["", f"![precision and recall per label]({plot_name})"]
     for kind, title in (("FP", "False positives (predicted, not in gold)"), ("FN", "False negatives (in gold, missed)")):
