@@ -55,26 +55,6 @@ class LabelScheme:
         rel = self.relations.get(relation_type)
         return bool(rel and rel.symmetric)
 
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "entities": {
-                n: {"description": e.description, "color": e.color, "shortcut": e.shortcut} for n, e in self.entities.items()
-            },
-            "relations": {
-                n: {
-                    "description": r.description,
-                    "head": list(r.head),
-                    "tail": list(r.tail),
-                    "symmetric": r.symmetric,
-                    "color": r.color,
-                    "shortcut": r.shortcut,
-                }
-                for n, r in self.relations.items()
-            },
-        }
-
 
 def scheme_from_dict(data: object, source: str = "<labels>") -> LabelScheme:
     if not isinstance(data, dict) or not isinstance(data.get("entities"), dict) or not data["entities"]:

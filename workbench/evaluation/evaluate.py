@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.docs import doc_to_record
 from workbench.errors import WorkbenchError
 from workbench.evaluation.scorer import LabelledScores, score_items
 from workbench.records import AnnotatedDoc, read_records
@@ -72,8 +73,6 @@ def sentence_of(doc, start: int, end: int) -> str:
 
 def evaluate_records(nlp, gold: list[AnnotatedDoc], model_name: str, split: str | None, labels: list[str]) -> Evaluation:
     """Score `nlp` on the gold records (texts are re-annotated from scratch)."""
-    from workbench.docs import doc_to_record
-
     ner = LabelledScores()
     errors: list[SpanError] = []
     texts = (record.text for record in gold)
