@@ -1,0 +1,267 @@
+"""The `relation_extractor` pipeline component: scores candidate entity pairs and writes doc._.relations.
+
+Everything the component needs at load time (relation types, their signatures, per-type
+thresholds) lives in `self.cfg`, which spaCy serialises with the model; labels.yml is
+read, at most, once in `initialize`.
+"""
+
+# No `from __future__ import annotations`: confection validates the factory's
+# arguments against its type hints, which must be real types, not strings.
+
+from typing import Callable, Iterable, NamedTuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d
+
+from workbench.docs import get_relations  # importing workbench.docs registers doc._.relations
+# Imported for its side effect: the default model config names this architecture.
+from workbench.relations import model as _model  # noqa: F401
+from workbench.relations.candidates import Candidate, generate_candidates, move_candidate, same_tokenization
+from workbench.relations.scoring import score_relations
+from workbench.relations.signatures import (
+    Signature,
+    canonical,
+    signatures_from_dict,
+    signatures_from_docs,
+    signatures_from_labels_file,
+    signatures_to_dict,
+    symmetric_labels,
+)
+
+DEFAULT_MODEL = """
+[model]
+@architectures = "workbench.RelationModel.v1"
+hidden_width = 64
+feature_width = 16
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy.Tok2Vec.v2"
+
+[model.tok2vec.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 64
+attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]
+rows = [5000,1000,2500,2500]
+include_static_vectors = false
+
+[model.tok2vec.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 64
+depth = 2
+window_size = 1
+maxout_pieces = 3
+"""
+DEFAULT_MODEL_CONFIG = Config().from_str(DEFAULT_MODEL)["model"]
+EPSILON = 1e-7
+
+
+class DocScores(NamedTuple):
+    candidates: list[Candidate]
+    probs: numpy.ndarray  # (n_candidates, n_types); 0 where a type's signature rules the pair out
+
+
+class TrainingBatch(NamedTuple):
+    docs: list[Doc]
+    candidates: list[list[Candidate]]
+    targets: numpy.ndarray
+    mask: numpy.ndarray
+
+
+@Language.factory(
+    "relation_extractor",
+    assigns=["doc._.relations"],
+    requires=["doc.ents"],
+    default_config={"model": DEFAULT_MODEL_CONFIG, "max_distance": 10, "threshold": 0.5},
+    default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_per_type": None},
+)
+def make_relation_extractor(nlp: Language, name: str, model: Model, max_distance: int, threshold: float):
+    """max_distance: pairs in different sentences are candidates only this many tokens apart or closer."""
+    return RelationExtractor(nlp.vocab, model, name, max_distance=max_distance, threshold=threshold)
+
+
+class RelationExtractor(TrainablePipe):
+    """Multi-label classifier over candidate pairs of doc.ents; one sigmoid output per relation type."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "relation_extractor",
+        *,
+        max_distance: int = 10,
+        threshold: float = 0.5,
+    ):
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.max_distance = max_distance
+        self.cfg = {"labels": [], "signatures": {}, "thresholds": {}, "default_threshold": threshold}
+
+    # --- state kept in cfg ---------------------------------------------------------------
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def signatures(self) -> dict[str, Signature]:
+        return signatures_from_dict(self.cfg["signatures"])
+
+    @property
+    def symmetric(self) -> set[str]:
+        return symmetric_labels(self.signatures)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {label: self.cfg["thresholds"].get(label, self.cfg["default_threshold"]) for label in self.labels}
+
+    def set_threshold(self, label: str, value: float) -> None:
+        if label not in self.labels:
+            raise ValueError(f"unknown relation type {label!r}; known: {', '.join(self.labels)}")
+        self.cfg["thresholds"][label] = float(value)
+
+    def candidates(self, doc: Doc) -> list[Candidate]:
+        return generate_candidates(doc, self.signatures, self.max_distance)
+
+    # --- prediction ------------------------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
+        docs = list(docs)
+        candidates = [self.candidates(doc) for doc in docs]
+        flat = [cand for doc_candidates in candidates for cand in doc_candidates]
+        if not flat:
+            return [DocScores([], numpy.zeros((0, len(self.labels)), dtype="f")) for _ in docs]
+        logits = self.model.predict((docs, candidates))
+        probs = self.model.ops.to_numpy(self.model.ops.sigmoid(logits)) * self._mask(flat)
+        bounds = numpy.cumsum([len(c) for c in candidates])[:-1]
+        return [DocScores(c, p) for c, p in zip(candidates, numpy.split(probs, bounds))]
+
+    def set_annotations(self, docs: Iterable[Doc], scores: list[DocScores]) -> None:
+        cutoffs = [self.thresholds[label] for label in self.labels]
+        for doc, (candidates, probs) in zip(docs, scores):
+            relations = []
+            for row, cand in enumerate(candidates):
+                for col, label in enumerate(self.labels):
+                    if probs[row, col] >= cutoffs[col] and probs[row, col] > 0:
+                        score = float(probs[row, col])
+                        relations.append({"head": list(cand.head), "tail": list(cand.tail), "label": label, "score": score})
+            doc._.relations = sorted(relations, key=lambda r: (r["head"], r["tail"], r["label"]))
+
+    def _mask(self, candidates: list[Candidate]) -> numpy.ndarray:
+        """1 where the candidate's signature allows the type: the model never predicts, nor learns, the rest."""
+        mask = numpy.zeros((len(candidates), len(self.labels)), dtype="f")
+        column = {label: i for i, label in enumerate(self.labels)}
+        for row, cand in enumerate(candidates):
+            for label in cand.allowed:
+                mask[row, column[label]] = 1.0
+        return mask
+
+    # --- training --------------------------------------------------------------------------
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optimizer | None = None,
+        losses: dict[str, float] | None = None,
+    ) -> dict[str, float]:
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "RelationExtractor.update")
+        batch = self._training_batch(examples)
+        if not len(batch.targets):
+            return losses
+        set_dropout_rate(self.model, drop)
+        logits, backprop = self.model.begin_update((batch.docs, batch.candidates))
+        loss, d_logits = self._binary_cross_entropy(logits, batch.targets, batch.mask)
+        backprop(d_logits)
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> tuple[float, Floats2d]:
+        """Loss and gradient for logits computed on `_training_batch(examples)` candidates."""
+        batch = self._training_batch(list(examples))
+        return self._binary_cross_entropy(scores, batch.targets, batch.mask)
+
+    def _binary_cross_entropy(self, logits: Floats2d, targets: numpy.ndarray, mask: numpy.ndarray):
+        ops = self.model.ops
+        probs = ops.to_numpy(ops.sigmoid(logits))
+        clipped = numpy.clip(probs, EPSILON, 1 - EPSILON)
+        n_rows = max(1, len(targets))
+        loss = -(mask * (targets * numpy.log(clipped) + (1 - targets) * numpy.log(1 - clipped))).sum() / n_rows
+        d_logits = (probs - targets) * mask / n_rows
+        return float(loss), ops.asarray2f(d_logits)
+
+    def _training_batch(self, examples: list[Example]) -> TrainingBatch:
+        """Candidates from the reference doc (gold ents and sentences), moved onto the predicted doc's tokens."""
+        signatures, symmetric = self.signatures, self.symmetric
+        docs, candidates, targets = [], [], []
+        for eg in examples:
+            gold = {canonical(r["head"], r["tail"], r["label"], symmetric) for r in get_relations(eg.reference)}
+            doc_candidates = []
+            same_tokens = same_tokenization(eg.reference, eg.predicted)
+            for cand in generate_candidates(eg.reference, signatures, self.max_distance):
+                moved = cand if same_tokens else move_candidate(cand, eg.reference, eg.predicted)
+                if moved is not None:
+                    doc_candidates.append(moved)
+                    targets.append([float((cand.head, cand.tail, label) in gold) for label in self.labels])
+            docs.append(eg.predicted)
+            candidates.append(doc_candidates)
+        flat = [cand for doc_candidates in candidates for cand in doc_candidates]
+        target_array = numpy.asarray(targets, dtype="f").reshape((-1, len(self.labels)))
+        return TrainingBatch(docs, candidates, target_array, self._mask(flat))
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Language | None = None,
+        labels_path: str | None = None,
+        signatures: dict | None = None,
+    ) -> None:
+        """Fix the relation types and signatures (a dict, else a labels.yml, else learned from gold), then the model."""
+        validate_get_examples(get_examples, "RelationExtractor.initialize")
+        examples = list(get_examples())
+        chosen = self._choose_signatures(examples, labels_path, signatures)
+        if not chosen:
+            raise ValueError(f"[{self.name}] no relation types: give signatures or labels_path, or data with relations")
+        self.cfg["signatures"] = signatures_to_dict(chosen)
+        self.cfg["labels"] = list(chosen)
+        self.cfg["thresholds"] = {k: v for k, v in self.cfg["thresholds"].items() if k in chosen}
+        self._set_output_width(len(chosen))
+        sample = self._training_batch(examples[:10])
+        self.model.initialize(X=(sample.docs, sample.candidates))
+
+    @staticmethod
+    def _choose_signatures(examples: list[Example], labels_path: str | None, signatures: dict | None):
+        if signatures:
+            return signatures_from_dict(signatures)
+        if labels_path:
+            return signatures_from_labels_file(labels_path)
+        return signatures_from_docs(eg.reference for eg in examples)
+
+    def _set_output_width(self, n_labels: int) -> None:
+        output = self.model.get_ref("output_layer")
+        if output.has_dim("nO") is None:
+            output.set_dim("nO", n_labels)
+        elif output.get_dim("nO") != n_labels:
+            width = output.get_dim("nO")
+            raise ValueError(f"[{self.name}] the model has {width} outputs but there are {n_labels} relation types")
+
+    # --- evaluation ------------------------------------------------------------------------
+
+    def score(self, examples: Iterable[Example], **kwargs) -> dict:
+        examples = list(examples)
+        validate_examples(examples, "RelationExtractor.score")
+        return score_relations(examples, self.symmetric, self.labels)

@@ -1,0 +1,86 @@
+"""Per-type decision thresholds tuned on dev docs: best F1, or the lowest threshold that reaches a target precision."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Iterable, Sequence
+
+from spacy.tokens import Doc
+
+from workbench.docs import get_relations
+from workbench.relations.signatures import canonical
+
+
+@dataclass
+class ThresholdChoice:
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+
+
+def choose_threshold(
+    scored: Sequence[tuple[float, bool]], n_gold: int, target_precision: float | None = None
+) -> ThresholdChoice | None:
+    """Pick a cut over (score, is_gold) candidate cells; None if no cut qualifies.
+
+    n_gold counts every gold relation, found as a candidate or not, so recall is honest.
+    A cut falls midway between the last score kept and the next one, so the choice does
+    not sit on a dev score's edge.
+    """
+    ranked = sorted(scored, key=lambda item: -item[0])
+    best: ThresholdChoice | None = None
+    tp = fp = 0
+    for i, (score, is_gold) in enumerate(ranked):
+        tp, fp = tp + bool(is_gold), fp + (not is_gold)
+        following = ranked[i + 1][0] if i + 1 < len(ranked) else None
+        if following == score:
+            continue  # tied scores are kept or dropped together
+        choice = _choice_at(score if following is None else (score + following) / 2, tp, fp, n_gold)
+        if target_precision is None:
+            if tp and (best is None or choice.f1 > best.f1):
+                best = choice
+        elif choice.precision >= target_precision:
+            best = choice  # thresholds only fall as we go: the last one that qualifies is the lowest
+    return best
+
+
+def _choice_at(threshold: float, tp: int, fp: int, n_gold: int) -> ThresholdChoice:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return ThresholdChoice(float(threshold), precision, recall, f1)
+
+
+def tune_thresholds(component, docs_with_gold: Iterable[Doc], target_precision: float | None = None) -> dict:
+    """Set the component's per-type thresholds from docs with gold ents and doc._.relations.
+
+    The docs are not modified. A type with no gold relation, or none reaching the target
+    precision, keeps its threshold. Returns {type: {threshold, precision, recall, f1, support, changed}}.
+    """
+    docs = list(docs_with_gold)
+    cells, n_gold = _scored_cells(component, docs)
+    report = {}
+    for label in component.labels:
+        choice = choose_threshold(cells[label], n_gold[label], target_precision) if n_gold[label] else None
+        if choice is not None:
+            component.set_threshold(label, choice.threshold)
+        current = ThresholdChoice(component.thresholds[label], 0.0, 0.0, 0.0)
+        report[label] = {**asdict(choice or current), "support": n_gold[label], "changed": choice is not None}
+    return report
+
+
+def _scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str, int]]:
+    """Per type: (score, is_gold) for each candidate that type allows, and the number of gold relations."""
+    labels, symmetric = list(component.labels), component.symmetric
+    cells: dict[str, list] = {label: [] for label in labels}
+    n_gold = {label: 0 for label in labels}
+    for doc, (candidates, probs) in zip(docs, component.predict(docs)):
+        gold = {canonical(r["head"], r["tail"], r["label"], symmetric) for r in get_relations(doc)}
+        for key in gold:
+            if key[2] in n_gold:
+                n_gold[key[2]] += 1
+        for row, cand in enumerate(candidates):
+            for label in cand.allowed:
+                cells[label].append((float(probs[row, labels.index(label)]), (cand.head, cand.tail, label) in gold))
+    return cells, n_gold
