@@ -20,7 +20,7 @@ demo: install
 	$(WB) corpus build
 	$(WB) annotations validate $(GOLD)
 	$(WB) data $(GOLD)
-	$(WB) train ner
+	$(WB) train all
 	$(WB) evaluate --model training/models/diplomatic --data $(GOLD) --split test -o reports/diplomatic
 
 test: install

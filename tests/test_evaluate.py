@@ -127,3 +127,48 @@ def test_evaluate_without_split_uses_every_gold_document(tmp_path, ruler_model):
     assert result.exit_code == 0, result.output
     assert json.loads((out / "metrics.json").read_text())["documents"] == len(read_records(GOLD))
 
+
+
+def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_path, repo_corpus, gold_records):
+    from workbench.corpus.store import corpus_index
+    from workbench.training.train import assemble_pipeline
+
+    docbins = tmp_path / "docbins"
+    assert runner.invoke(app, ["data", str(GOLD), "--corpus", repo_corpus.output, "-o", str(docbins)]).exit_code == 0
+    models = {}
+    for part in ("ner", "rel"):
+        models[part] = tmp_path / part
+        result = runner.invoke(
+            app,
+            ["train", part, "--config", str(ROOT / f"configs/{part}.cfg"), "--data", str(docbins), "--run-dir", str(tmp_path / f"run-{part}"),
+             "-o", str(models[part]), "--training.max_steps", "20", "--training.eval_frequency", "10",
+             *(["--paths.labels", str(ROOT / "configs/labels.yml")] if part == "rel" else [])],
+        )
+        assert result.exit_code == 0, result.output
+    pipeline = assemble_pipeline(models["ner"], models["rel"], tmp_path / "pipeline")
+    assert spacy.load(pipeline).pipe_names == ["sentencizer", "tok2vec", "ner", "relation_extractor"]
+
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["evaluate", "--model", str(pipeline), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "REL precision" in result.output
+    rel = json.loads((out / "metrics.json").read_text())["rel"]
+    splits = corpus_index(repo_corpus.output)
+    n_gold = sum(len(r.relations) for r in gold_records if splits[r.doc_id]["split"] == "test")
+    # Every gold relation is a TP or an FN, whatever the model found or could reach.
+    for mode in (rel, rel["gold_entities"]):
+        assert mode["micro"]["tp"] + mode["micro"]["fn"] == n_gold
+        assert set(mode["per_label"]) == {"HAS_ROLE", "AFFILIATION", "MET", "SPOKE_WITH"}
+    assert "### Relation model alone (relations on gold entities)" in (out / "report.md").read_text()
+
+
+def test_relation_items_ignore_direction_only_for_symmetric_types():
+    from workbench.evaluation.evaluate import relation_items
+    from workbench.records import AnnotatedDoc, Entity, Relation
+
+    ents = [Entity(1, "PERSON", 0, 5), Entity(2, "PERSON", 10, 15)]
+    forward = AnnotatedDoc("d", "x" * 20, ents, [Relation(1, 1, 2, "MET"), Relation(2, 1, 2, "KNOWS")])
+    backward = AnnotatedDoc("d", "x" * 20, ents, [Relation(1, 2, 1, "MET"), Relation(2, 2, 1, "KNOWS")])
+    fwd, bwd = relation_items(forward, {"MET"}), relation_items(backward, {"MET"})
+    assert fwd[0] == bwd[0]
+    assert fwd[1] != bwd[1]

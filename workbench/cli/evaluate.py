@@ -30,11 +30,15 @@ def evaluate(
     index = corpus_index(corpus) if split else None
     gold = select_gold(data, split, index)
     nlp = load_pipeline(model)
-    evaluation = evaluate_records(nlp, gold, str(model), split, scheme.entity_labels)
+    symmetric = {name for name in scheme.relation_types if scheme.is_symmetric(name)}
+    evaluation = evaluate_records(nlp, gold, str(model), split, scheme.entity_labels, scheme.relation_types, symmetric)
     paths = write_report(evaluation, output)
     micro = evaluation.ner.micro()
     typer.echo(
         f"NER precision {micro.precision:.3f} (recall {micro.recall:.3f}, F1 {micro.f1:.3f}) "
         f"on {len(gold)} {split or 'gold'} documents"
     )
+    if evaluation.rel is not None:
+        rel = evaluation.rel.micro()
+        typer.echo(f"REL precision {rel.precision:.3f} (recall {rel.recall:.3f}, F1 {rel.f1:.3f}) end to end")
     typer.echo(f"report: {paths['report']}")

@@ -1,4 +1,4 @@
-"""`workbench train ner`: train a pipeline from its config in configs/."""
+"""`workbench train ner|rel|all`: train pipelines from their configs in configs/."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def train_ner(
     config: Path = typer.Option(Path("configs/ner.cfg"), help="spaCy training config"),
     data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy"),
     run_dir: Path = typer.Option(Path("training/runs/ner"), help="Where spaCy writes model-best/model-last"),
-    output: Path = typer.Option(Path("training/models/diplomatic"), "--output", "-o", help="Final pipeline"),
+    output: Path = typer.Option(Path("training/models/diplomatic-ner"), "--output", "-o", help="Final pipeline"),
 ):
     """Train the NER model and install its best checkpoint as the pipeline.
 
@@ -31,3 +31,41 @@ def train_ner(
     best = train_from_config(config, run_dir, data / "train.spacy", data / "dev.spacy", parse_config_overrides(ctx.args))
     install_model(best, output)
     typer.echo(f"trained pipeline: {output}")
+
+
+@app.command("rel", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@clean_errors
+def train_rel(
+    ctx: typer.Context,
+    config: Path = typer.Option(Path("configs/rel.cfg"), help="spaCy training config"),
+    data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy"),
+    run_dir: Path = typer.Option(Path("training/runs/rel"), help="Where spaCy writes model-best/model-last"),
+    output: Path = typer.Option(Path("training/models/diplomatic-rel"), "--output", "-o", help="Final pipeline"),
+):
+    """Train the relation model on gold entities and install its best checkpoint."""
+    from spacy.cli._util import parse_config_overrides
+
+    from workbench.training.train import install_model, train_from_config
+
+    best = train_from_config(config, run_dir, data / "train.spacy", data / "dev.spacy", parse_config_overrides(ctx.args))
+    install_model(best, output)
+    typer.echo(f"trained relation pipeline: {output}")
+
+
+@app.command("all")
+@clean_errors
+def train_all(
+    ner_config: Path = typer.Option(Path("configs/ner.cfg"), help="NER training config"),
+    rel_config: Path = typer.Option(Path("configs/rel.cfg"), help="Relation training config"),
+    data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy"),
+    output: Path = typer.Option(Path("training/models/diplomatic"), "--output", "-o", help="The assembled NER -> REL pipeline"),
+):
+    """Train NER and REL, then assemble one pipeline that predicts relations on predicted entities."""
+    from workbench.training.train import assemble_pipeline, install_model, train_from_config
+
+    parts = {}
+    for name, config in (("ner", ner_config), ("rel", rel_config)):
+        best = train_from_config(config, Path("training/runs") / name, data / "train.spacy", data / "dev.spacy")
+        parts[name] = install_model(best, output.with_name(f"{output.name}-{name}"))
+    assemble_pipeline(parts["ner"], parts["rel"], output)
+    typer.echo(f"trained pipeline (NER -> REL): {output}")

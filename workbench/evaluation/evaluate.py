@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from workbench.docs import doc_to_record
+from workbench.docs import doc_to_record, record_to_doc
 from workbench.errors import WorkbenchError
 from workbench.evaluation.scorer import LabelledScores, score_items
 from workbench.records import AnnotatedDoc, read_records
@@ -34,15 +34,26 @@ class Evaluation:
     labels: list[str]
     ner: LabelledScores
     errors: list[SpanError] = field(default_factory=list)
+    relation_types: list[str] = field(default_factory=list)
+    # End to end: relations predicted on predicted entities.
+    rel: LabelledScores | None = None
+    # The relation model alone: relations predicted on the gold entities.
+    rel_gold_entities: LabelledScores | None = None
 
     def metrics(self) -> dict:
-        return {
+        metrics = {
             "split": self.split,
             "documents": len(self.doc_ids),
             "document_ids": self.doc_ids,
             "model": self.model,
             "ner": self.ner.to_dict(self.labels),
         }
+        if self.rel is not None:
+            metrics["rel"] = {
+                **self.rel.to_dict(self.relation_types),
+                "gold_entities": self.rel_gold_entities.to_dict(self.relation_types),
+            }
+        return metrics
 
 
 def select_gold(gold_paths: list[str | Path], split: str | None, corpus: dict[str, dict] | None) -> list[AnnotatedDoc]:
@@ -64,6 +75,34 @@ def entity_items(record: AnnotatedDoc) -> list[tuple[tuple[int, int], str]]:
     return [((e.start, e.end), e.label) for e in record.entities]
 
 
+def relation_items(record: AnnotatedDoc, symmetric: set[str]) -> list[tuple[tuple, str]]:
+    """Strict relation keys: both argument spans with their labels, and the type.
+
+    Symmetric types are put in text order, so their direction does not count.
+    """
+    by_id = record.entity_by_id()
+    items = []
+    for rel in record.relations:
+        head, tail = by_id.get(rel.head), by_id.get(rel.tail)
+        if head is None or tail is None:
+            continue
+        first, second = (head.start, head.end, head.label), (tail.start, tail.end, tail.label)
+        if rel.type in symmetric and second < first:
+            first, second = second, first
+        items.append(((first, second), rel.type))
+    return items
+
+
+def relations_on_gold_entities(nlp, record: AnnotatedDoc) -> AnnotatedDoc:
+    """Run only the relation step on the gold entities, to isolate the relation model."""
+    doc = record_to_doc(nlp.make_doc, record)
+    doc._.relations = []
+    keep = {"sentencizer", "senter", "relation_extractor"}
+    with nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in keep]):
+        doc = nlp(doc)
+    return doc_to_record(doc, record.doc_id)
+
+
 def sentence_of(doc, start: int, end: int) -> str:
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None or not doc.has_annotation("SENT_START"):
@@ -71,8 +110,23 @@ def sentence_of(doc, start: int, end: int) -> str:
     return span.sent.text
 
 
-def evaluate_records(nlp, gold: list[AnnotatedDoc], model_name: str, split: str | None, labels: list[str]) -> Evaluation:
-    """Score `nlp` on the gold records (texts are re-annotated from scratch)."""
+def evaluate_records(
+    nlp,
+    gold: list[AnnotatedDoc],
+    model_name: str,
+    split: str | None,
+    labels: list[str],
+    relation_types: list[str] = (),
+    symmetric: set[str] = frozenset(),
+) -> Evaluation:
+    """Score `nlp` on the gold records (texts are re-annotated from scratch).
+
+    Every gold relation counts: one whose arguments were not predicted, or that
+    fell outside the candidate window, is a false negative.
+    """
+    has_rel = "relation_extractor" in nlp.pipe_names
+    rel = LabelledScores() if has_rel else None
+    rel_gold = LabelledScores() if has_rel else None
     ner = LabelledScores()
     errors: list[SpanError] = []
     texts = (record.text for record in gold)
@@ -80,8 +134,12 @@ def evaluate_records(nlp, gold: list[AnnotatedDoc], model_name: str, split: str 
     for record, doc in progress:
         predicted = doc_to_record(doc, record.doc_id)
         _, fps, fns = score_items(entity_items(record), entity_items(predicted), ner)
+        if has_rel:
+            gold_rels = relation_items(record, symmetric)
+            score_items(gold_rels, relation_items(predicted, symmetric), rel)
+            score_items(gold_rels, relation_items(relations_on_gold_entities(nlp, record), symmetric), rel_gold)
         for kind, items in (("FP", fps), ("FN", fns)):
             for (start, end), label in items:
                 errors.append(SpanError(record.doc_id, kind, label, start, end, record.text[start:end], sentence_of(doc, start, end)))
     errors.sort(key=lambda e: (e.doc_id, e.start, e.end, e.kind))
-    return Evaluation(model_name, split, [r.doc_id for r in gold], labels, ner, errors)
+    return Evaluation(model_name, split, [r.doc_id for r in gold], labels, ner, errors, list(relation_types), rel, rel_gold)

@@ -37,6 +37,37 @@ def _plot_per_label(per_label: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _score_rows(name: str, scores: dict) -> list[str]:
+    micro = scores["micro"]
+    rows = [f"| **{name} micro** | **{_pct(micro['precision'])}** | {_pct(micro['recall'])} | {_pct(micro['f1'])} | {micro['tp'] + micro['fn']} | {micro['tp']} | {micro['fp']} | {micro['fn']} |"]
+    for label, s in scores["per_label"].items():
+        scored = s["support"] or s["fp"]
+        p, r, f = (_pct(s[k]) if scored else "–" for k in ("precision", "recall", "f1"))
+        rows.append(f"| {label} | {p} | {r} | {f} | {s['support']} | {s['tp']} | {s['fp']} | {s['fn']} |")
+    return rows
+
+
+def _relation_section(rel: dict) -> list[str]:
+    header = ["| | precision | recall | F1 | support | TP | FP | FN |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    return [
+        "",
+        "## Relations",
+        "",
+        "Strict: type, both argument spans and their labels must match; direction is ignored for symmetric types. "
+        "Every gold relation counts, also one whose arguments were not found or fell outside the candidate window.",
+        "",
+        "### End to end (relations on predicted entities)",
+        "",
+        *header,
+        *_score_rows("end to end", rel),
+        "",
+        "### Relation model alone (relations on gold entities)",
+        "",
+        *header,
+        *_score_rows("gold entities", rel["gold_entities"]),
+    ]
+
+
 def render_markdown(evaluation: Evaluation, metrics: dict, plot_name: str | None) -> str:
     ner = metrics["ner"]
     micro = ner["micro"]
@@ -62,12 +93,11 @@ def render_markdown(evaluation: Evaluation, metrics: dict, plot_name: str | None
         "| label | precision | recall | F1 | support | TP | FP | FN |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, s in ner["per_label"].items():
-        scored = s["support"] or s["fp"]
-        p, r, f = (_pct(s[k]) if scored else "–" for k in ("precision", "recall", "f1"))
-        lines.append(f"| {label} | {p} | {r} | {f} | {s['support']} | {s['tp']} | {s['fp']} | {s['fn']} |")
+    lines += _score_rows("entities", ner)[1:]
     if plot_name:
         lines += ["", f"![precision and recall per label]({plot_name})"]
+    if "rel" in metrics:
+        lines += _relation_section(metrics["rel"])
     for kind, title in (("FP", "False positives (predicted, not in gold)"), ("FN", "False negatives (in gold, missed)")):
         errors = [e for e in evaluation.errors if e.kind == kind]
         lines += ["", f"## {title}: {len(errors)}", ""]

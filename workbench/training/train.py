@@ -40,3 +40,17 @@ def install_model(model_dir: str | Path, target: str | Path) -> Path:
     shutil.copytree(model_dir, staging)
     replace_dir(staging, target)
     return Path(target)
+
+
+def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str | Path) -> Path:
+    """One pipeline NER -> REL: relations are predicted on the entities the NER predicts."""
+    import spacy
+
+    nlp = spacy.load(ner_model)
+    rel_nlp = spacy.load(rel_model)
+    # The relation component carries its own tok2vec, so it can be sourced as it is.
+    nlp.add_pipe("relation_extractor", source=rel_nlp, after="ner")
+    staging = staging_dir(target)
+    nlp.to_disk(staging)
+    replace_dir(staging, target)
+    return Path(target)
