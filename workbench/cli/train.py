@@ -11,6 +11,16 @@ from workbench.cli._common import clean_errors
 app = typer.Typer(help="Train pipelines from the configs in configs/.", no_args_is_help=True)
 
 
+def _train_and_install(ctx: typer.Context, config: Path, data: Path, run_dir: Path, output: Path) -> None:
+    from spacy.cli._util import parse_config_overrides
+
+    from workbench.training.train import install_model, train_from_config
+
+    best = train_from_config(config, run_dir, data / "train.spacy", data / "dev.spacy", parse_config_overrides(ctx.args))
+    install_model(best, output)
+    typer.echo(f"trained pipeline: {output}")
+
+
 @app.command("ner", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 @clean_errors
 def train_ner(
@@ -24,13 +34,7 @@ def train_ner(
 
     Extra options are spaCy config overrides, as with `spacy train`: --training.max_steps 100
     """
-    from spacy.cli._util import parse_config_overrides
-
-    from workbench.training.train import install_model, train_from_config
-
-    best = train_from_config(config, run_dir, data / "train.spacy", data / "dev.spacy", parse_config_overrides(ctx.args))
-    install_model(best, output)
-    typer.echo(f"trained pipeline: {output}")
+    _train_and_install(ctx, config, data, run_dir, output)
 
 
 @app.command("rel", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -42,14 +46,11 @@ def train_rel(
     run_dir: Path = typer.Option(Path("training/runs/rel"), help="Where spaCy writes model-best/model-last"),
     output: Path = typer.Option(Path("training/models/diplomatic-rel"), "--output", "-o", help="Final pipeline"),
 ):
-    """Train the relation model on gold entities and install its best checkpoint."""
-    from spacy.cli._util import parse_config_overrides
+    """Train the relation model on gold entities and install its best checkpoint.
 
-    from workbench.training.train import install_model, train_from_config
-
-    best = train_from_config(config, run_dir, data / "train.spacy", data / "dev.spacy", parse_config_overrides(ctx.args))
-    install_model(best, output)
-    typer.echo(f"trained relation pipeline: {output}")
+    Extra options are spaCy config overrides, as with `spacy train`: --training.max_steps 100
+    """
+    _train_and_install(ctx, config, data, run_dir, output)
 
 
 @app.command("all")
