@@ -163,7 +163,7 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
 
 
 def test_relation_items_ignore_direction_only_for_symmetric_types():
-    from workbench.evaluation.evaluate import relation_items
+    from workbench.evaluation.scorer import relation_items
     from workbench.records import AnnotatedDoc, Entity, Relation
 
     ents = [Entity(1, "PERSON", 0, 5), Entity(2, "PERSON", 10, 15)]

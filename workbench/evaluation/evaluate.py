@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from workbench.docs import doc_to_record, record_to_doc
 from workbench.errors import WorkbenchError
-from workbench.evaluation.scorer import LabelledScores, score_items
+from workbench.evaluation.scorer import LabelledScores, relation_items, score_items
 from workbench.records import AnnotatedDoc, read_records
 
 
@@ -73,24 +73,6 @@ def select_gold(gold_paths: list[str | Path], split: str | None, corpus: dict[st
 
 def entity_items(record: AnnotatedDoc) -> list[tuple[tuple[int, int], str]]:
     return [((e.start, e.end), e.label) for e in record.entities]
-
-
-def relation_items(record: AnnotatedDoc, symmetric: set[str]) -> list[tuple[tuple, str]]:
-    """Strict relation keys: both argument spans with their labels, and the type.
-
-    Symmetric types are put in text order, so their direction does not count.
-    """
-    by_id = record.entity_by_id()
-    items = []
-    for rel in record.relations:
-        head, tail = by_id.get(rel.head), by_id.get(rel.tail)
-        if head is None or tail is None:
-            continue
-        first, second = (head.start, head.end, head.label), (tail.start, tail.end, tail.label)
-        if rel.type in symmetric and second < first:
-            first, second = second, first
-        items.append(((first, second), rel.type))
-    return items
 
 
 def relations_on_gold_entities(nlp, record: AnnotatedDoc) -> AnnotatedDoc:

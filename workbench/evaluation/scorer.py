@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable
 
+from workbench.records import AnnotatedDoc
+
 
 @dataclass
 class Counts:
@@ -96,3 +98,21 @@ def score_items(gold: Iterable[tuple[Hashable, str]], pred: Iterable[tuple[Hasha
         fps += [item] * (pred_c[item] - both)
         fns += [item] * (gold_c[item] - both)
     return tps, fps, fns
+
+
+def relation_items(record: AnnotatedDoc, symmetric: set[str]) -> list[tuple[tuple, str]]:
+    """Strict relation keys: both argument spans with their labels, and the type.
+
+    Symmetric types are put in text order, so their direction does not count.
+    """
+    by_id = record.entity_by_id()
+    items = []
+    for rel in record.relations:
+        head, tail = by_id.get(rel.head), by_id.get(rel.tail)
+        if head is None or tail is None:
+            continue
+        first, second = (head.start, head.end, head.label), (tail.start, tail.end, tail.label)
+        if rel.type in symmetric and second < first:
+            first, second = second, first
+        items.append(((first, second), rel.type))
+    return items

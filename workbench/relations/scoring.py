@@ -1,7 +1,7 @@
 """Strict relation scoring: a predicted relation counts only with the same head span, tail span and type as gold.
 
-Spans are compared by character offsets, so predicted and reference docs may be tokenized
-differently; symmetric types are compared in canonical order. A gold relation the
+Relations are compared as `workbench evaluate` compares them (evaluation.scorer.relation_items):
+argument spans by character offsets and labels, symmetric types in text order. A gold relation the
 component never saw as a candidate is simply missed: a false negative.
 """
 
@@ -9,22 +9,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from spacy.tokens import Doc
 from spacy.training import Example
 
-from workbench.docs import relation_spans
-from workbench.evaluation.scorer import LabelledScores, score_items
-
-
-def relation_items(doc: Doc, symmetric: set[str]) -> list[tuple[tuple, str]]:
-    """((head chars, tail chars), label) per relation, for `score_items`."""
-    items = []
-    for head, tail, label, _ in relation_spans(doc):
-        first, second = (head.start_char, head.end_char), (tail.start_char, tail.end_char)
-        if label in symmetric and second < first:
-            first, second = second, first
-        items.append(((first, second), label))
-    return items
+from workbench.docs import doc_to_record
+from workbench.evaluation.scorer import LabelledScores, relation_items, score_items
 
 
 def score_relations(examples: Iterable[Example], symmetric: set[str], labels: Iterable[str] = ()) -> dict:
@@ -33,7 +21,7 @@ def score_relations(examples: Iterable[Example], symmetric: set[str], labels: It
     for label in labels:
         scores.counts(label)
     for eg in examples:
-        score_items(relation_items(eg.reference, symmetric), relation_items(eg.predicted, symmetric), scores)
+        score_items(relation_items(doc_to_record(eg.reference), symmetric), relation_items(doc_to_record(eg.predicted), symmetric), scores)
     micro = scores.micro()
     return {
         "rel_micro_p": micro.precision,
