@@ -142,9 +142,14 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
             app,
             ["train", part, "--config", str(ROOT / f"configs/{part}.cfg"), "--data", str(docbins), "--run-dir", str(tmp_path / f"run-{part}"),
              "-o", str(models[part]), "--training.max_steps", "20", "--training.eval_frequency", "10",
-             *(["--paths.labels", str(ROOT / "configs/labels.yml")] if part == "rel" else [])],
+             *(["--paths.labels", str(ROOT / "configs/labels.yml"), "--target-precision", "0.5", "--min-dev-support", "1"] if part == "rel" else [])],
         )
         assert result.exit_code == 0, result.output
+    # Thresholds were tuned on dev, stored in the model and reported beside it.
+    tuning = json.loads((models["rel"] / "relation_thresholds.json").read_text())
+    assert tuning["objective"] == "precision >= 0.5" and "relation thresholds" in result.output
+    stored = spacy.load(models["rel"]).get_pipe("relation_extractor").thresholds
+    assert stored == pytest.approx({label: row["threshold"] for label, row in tuning["per_type"].items()})
     pipeline = assemble_pipeline(models["ner"], models["rel"], tmp_path / "pipeline")
     assert spacy.load(pipeline).pipe_names == ["sentencizer", "tok2vec", "ner", "relation_extractor"]
 

@@ -210,6 +210,18 @@ def test_tune_thresholds_sets_per_type_values(trained):
             component.set_threshold(label, value)
 
 
+def test_tune_thresholds_keeps_types_with_too_little_dev_support(trained):
+    nlp, golds = trained
+    component = nlp.get_pipe("relation_extractor")
+    before = dict(component.thresholds)
+    # The fixture sentences hold a handful of relations of each type, far below 50.
+    report = tune_thresholds(component, golds, min_support=50)
+    assert component.thresholds == before
+    assert not any(row["changed"] for row in report.values())
+    # What is reported for a kept threshold is its real dev score, not a placeholder.
+    assert report["HAS_ROLE"]["threshold"] == before["HAS_ROLE"] and report["HAS_ROLE"]["f1"] == 1.0
+
+
 def test_to_disk_from_disk_round_trip(trained, tmp_path):
     nlp, golds = trained
     component = nlp.get_pipe("relation_extractor")

@@ -38,8 +38,11 @@ def _plot_per_label(per_label: dict, path: Path) -> None:
 
 
 def _score_rows(name: str, scores: dict) -> list[str]:
-    micro = scores["micro"]
-    rows = [f"| **{name} micro** | **{_pct(micro['precision'])}** | {_pct(micro['recall'])} | {_pct(micro['f1'])} | {micro['tp'] + micro['fn']} | {micro['tp']} | {micro['fp']} | {micro['fn']} |"]
+    micro, macro = scores["micro"], scores["macro"]
+    rows = [
+        f"| **{name} micro** | **{_pct(micro['precision'])}** | {_pct(micro['recall'])} | {_pct(micro['f1'])} | {micro['tp'] + micro['fn']} | {micro['tp']} | {micro['fp']} | {micro['fn']} |",
+        f"| {name} macro | {_pct(macro['precision'])} | {_pct(macro['recall'])} | {_pct(macro['f1'])} | | | | |",
+    ]
     for label, s in scores["per_label"].items():
         scored = s["support"] or s["fp"]
         p, r, f = (_pct(s[k]) if scored else "–" for k in ("precision", "recall", "f1"))
@@ -93,7 +96,7 @@ def render_markdown(evaluation: Evaluation, metrics: dict, plot_name: str | None
         "| label | precision | recall | F1 | support | TP | FP | FN |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += _score_rows("entities", ner)[1:]
+    lines += _score_rows("entities", ner)[2:]
     if plot_name:
         lines += ["", f"![precision and recall per label]({plot_name})"]
     if "rel" in metrics:

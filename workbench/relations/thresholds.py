@@ -45,6 +45,12 @@ def choose_threshold(
     return best
 
 
+def score_at(scored: Sequence[tuple[float, bool]], n_gold: int, threshold: float) -> ThresholdChoice:
+    """Precision, recall and F1 of keeping the cells scored at or above `threshold`."""
+    kept = [is_gold for score, is_gold in scored if score >= threshold]
+    return _choice_at(threshold, sum(kept), len(kept) - sum(kept), n_gold)
+
+
 def _choice_at(threshold: float, tp: int, fp: int, n_gold: int) -> ThresholdChoice:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / n_gold if n_gold else 0.0
@@ -52,21 +58,26 @@ def _choice_at(threshold: float, tp: int, fp: int, n_gold: int) -> ThresholdChoi
     return ThresholdChoice(float(threshold), precision, recall, f1)
 
 
-def tune_thresholds(component, docs_with_gold: Iterable[Doc], target_precision: float | None = None) -> dict:
+def tune_thresholds(
+    component, docs_with_gold: Iterable[Doc], target_precision: float | None = None, min_support: int = 1
+) -> dict:
     """Set the component's per-type thresholds from docs with gold ents and doc._.relations.
 
-    The docs are not modified. A type with no gold relation, or none reaching the target
-    precision, keeps its threshold. Returns {type: {threshold, precision, recall, f1, support, changed}}.
+    The docs are not modified. A type with fewer than `min_support` gold relations (a cut
+    tuned on a handful of examples fits those examples, not the type), or none reaching the
+    target precision, keeps its threshold.
+    Returns {type: {threshold, precision, recall, f1, support, changed}}.
     """
     docs = list(docs_with_gold)
     cells, n_gold = _scored_cells(component, docs)
     report = {}
     for label in component.labels:
-        choice = choose_threshold(cells[label], n_gold[label], target_precision) if n_gold[label] else None
+        enough = n_gold[label] >= max(1, min_support)
+        choice = choose_threshold(cells[label], n_gold[label], target_precision) if enough else None
         if choice is not None:
             component.set_threshold(label, choice.threshold)
-        current = ThresholdChoice(component.thresholds[label], 0.0, 0.0, 0.0)
-        report[label] = {**asdict(choice or current), "support": n_gold[label], "changed": choice is not None}
+        kept = choice or score_at(cells[label], n_gold[label], component.thresholds[label])
+        report[label] = {**asdict(kept), "support": n_gold[label], "changed": choice is not None}
     return report
 
 

@@ -1,0 +1,97 @@
+"""CoNLL04 import: tokens -> text offsets, the published split kept, bad input named; the benchmark config loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workbench.benchmarks.conll04 import read_conll04, sentence_to_record
+from workbench.benchmarks.run import load_benchmark_config
+from workbench.cli import app
+from workbench.errors import WorkbenchError
+from workbench.labels import load_labels
+from workbench.records import read_records
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "configs" / "benchmarks" / "conll04-labels.yml"
+SHARED = ROOT.parent / "shared" / "benchmarks" / "conll04"
+runner = CliRunner()
+
+SENTENCE = {
+    "tokens": ["John", "Wilkes", "Booth", ",", "who", "assassinated", "President", "Lincoln", ",", "was", "an", "actor", "."],
+    "entities": [{"type": "Peop", "start": 0, "end": 3}, {"type": "Peop", "start": 6, "end": 8}],
+    "relations": [{"type": "Kill", "head": 0, "tail": 1}],
+    "orig_id": 5178,
+}
+
+
+def write_split_files(directory: Path, train: list, dev: list | None = None, test: list | None = None) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, sentences in (("train", train), ("dev", dev or []), ("test", test or [])):
+        (directory / f"{name}.json").write_text(json.dumps(sentences), encoding="utf-8")
+    return directory
+
+
+def test_tokens_become_text_with_character_offsets():
+    record = sentence_to_record(SENTENCE, "dev", "dev.json: sentence 0")
+    assert record.text == " ".join(SENTENCE["tokens"])
+    spans = [(record.text[e.start : e.end], e.label) for e in record.entities]
+    assert spans == [("John Wilkes Booth", "Peop"), ("President Lincoln", "Peop")]
+    rel = record.relations[0]
+    assert (record.entity_by_id()[rel.head].label, rel.type, record.entity_by_id()[rel.tail].start) == ("Peop", "Kill", 37)
+    assert record.doc_id == "conll04-5178" and record.meta["split"] == "dev"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"relations": [{"type": "Kill", "head": 0, "tail": 5}]}, "relation 0 points at entity 0 or 5"),
+        ({"entities": [{"type": "Peop", "start": 10, "end": 99}]}, "entity 0 has token range 10-99"),
+        ({"tokens": ["a b"], "entities": [], "relations": []}, "contains whitespace"),
+        ({"entities": [{"type": "Peop", "start": 0}]}, "missing or wrong field 'end'"),
+    ],
+)
+def test_bad_sentences_are_named(tmp_path, change, message):
+    directory = write_split_files(tmp_path / "c", [{**SENTENCE, **change}])
+    with pytest.raises(WorkbenchError) as err:
+        read_conll04(directory, load_labels(LABELS))
+    assert message in str(err.value) and "train.json: sentence 0" in str(err.value)
+
+
+def test_labels_outside_the_scheme_and_reused_ids_are_errors(tmp_path):
+    scheme = load_labels(LABELS)
+    bad_label = {**SENTENCE, "entities": [{"type": "Person", "start": 0, "end": 3}], "relations": []}
+    with pytest.raises(WorkbenchError, match="Person"):
+        read_conll04(write_split_files(tmp_path / "a", [bad_label]), scheme)
+    with pytest.raises(WorkbenchError, match="also in train"):
+        read_conll04(write_split_files(tmp_path / "b", [SENTENCE], dev=[SENTENCE]), scheme)
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared CoNLL04 copy is not beside the repository")
+def test_import_keeps_the_published_split_and_its_counts(tmp_path):
+    out = tmp_path / "conll04"
+    result = runner.invoke(app, ["import", "conll04", str(SHARED), "-o", str(out), "--labels", str(LABELS)])
+    assert result.exit_code == 0, result.output
+    # The counts of the benchmark's README table, recomputed from the files it ships.
+    for split in ("train", "dev", "test"):
+        raw = json.loads((SHARED / f"{split}.json").read_text())
+        records = read_records(out / f"{split}.jsonl")
+        assert len(records) == len(raw)
+        assert sum(len(r.entities) for r in records) == sum(len(s["entities"]) for s in raw)
+        assert sum(len(r.relations) for r in records) == sum(len(s["relations"]) for s in raw)
+        assert {r.meta["split"] for r in records} == {split}
+        first = raw[0]
+        ent = first["entities"][0]
+        assert records[0].text[records[0].entities[0].start : records[0].entities[0].end] == " ".join(first["tokens"][ent["start"] : ent["end"]])
+    check = runner.invoke(app, ["annotations", "validate", *(str(out / f"{s}.jsonl") for s in ("train", "dev", "test")), "--labels", str(LABELS), "--no-corpus"])
+    assert check.exit_code == 0, check.output
+
+
+def test_benchmark_config_names_existing_configs():
+    config = load_benchmark_config(ROOT / "configs" / "benchmarks" / "conll04.yml", "conll04")
+    for path in (config.labels, config.ner_config, config.rel_config):
+        assert (ROOT / path).exists(), path
+    assert config.rel_overrides["components.relation_extractor.max_distance"] > 0
