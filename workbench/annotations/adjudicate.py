@@ -49,6 +49,9 @@ class Adjudication:
     # doc_id -> who resolved its conflicts in review.
     reviewed: dict[str, str | None] = field(default_factory=dict)
 
+    def open_conflicts(self) -> dict[str, list[dict]]:
+        return {doc_id: c for doc_id, c in self.conflicts.items() if doc_id not in self.reviewed}
+
 
 def needed_votes(policy: str, voters: int) -> int:
     return voters if policy == "unanimous" else voters // 2 + 1
@@ -143,6 +146,21 @@ def describe_conflict(conflict: dict) -> str:
     return f"{conflict['start']}-{conflict['end']} {conflict['text']!r}: " + "; ".join(said)
 
 
+def vote_document(result: Adjudication, records: dict[str, AnnotatedDoc], symmetric: set[str]) -> None:
+    """Add one document's gold record, votes and conflicts to `result`; `records` are the voters' versions."""
+    votes = collect_votes(records, symmetric)
+    needed = needed_votes(result.policy, len(votes.voters))
+    base = records[votes.voters[0]]
+    conflicts = entity_conflicts(votes, needed, base.text) + relation_conflicts(votes, needed, base.text)
+    adjudication = {**result.provenance, "policy": result.policy, "annotators": votes.voters, "conflicts": len(conflicts), "provenance": "vote"}
+    entities = {key: names for key, names in votes.entities.items() if len(names) >= needed}
+    relations = {key: names for key, names in votes.relations.items() if len(names) >= needed}
+    result.gold.append(build_record(base, entities, relations, {**base_meta(base), "adjudication": adjudication}))
+    result.votes[base.doc_id] = votes
+    if conflicts:
+        result.conflicts[base.doc_id] = conflicts
+
+
 def adjudicate(snapshot: Snapshot, symmetric: set[str], policy: str = "majority", min_annotators: int = 2) -> Adjudication:
     """Vote every document that enough annotators confirmed into gold; see the module docstring."""
     if policy not in POLICIES:
@@ -154,19 +172,8 @@ def adjudicate(snapshot: Snapshot, symmetric: set[str], policy: str = "majority"
         voters = snapshot.confirmed_by(doc_id)
         if len(voters) < min_annotators:
             result.skipped.append({"doc_id": doc_id, "status": {name: snapshot.status(name, doc_id) for name in snapshot.annotators}})
-            continue
-        records = {name: snapshot.docs[name][doc_id] for name in voters}
-        votes = collect_votes(records, symmetric)
-        needed = needed_votes(policy, len(voters))
-        base = records[voters[0]]
-        conflicts = entity_conflicts(votes, needed, base.text) + relation_conflicts(votes, needed, base.text)
-        meta = {**base_meta(base), "adjudication": {**result.provenance, "policy": policy, "annotators": voters, "conflicts": len(conflicts), "provenance": "vote"}}
-        entities = {k: names for k, names in votes.entities.items() if len(names) >= needed}
-        relations = {k: names for k, names in votes.relations.items() if len(names) >= needed}
-        result.gold.append(build_record(base, entities, relations, meta))
-        result.votes[doc_id] = votes
-        if conflicts:
-            result.conflicts[doc_id] = conflicts
+        else:
+            vote_document(result, {name: snapshot.docs[name][doc_id] for name in voters}, symmetric)
     if not result.gold:
         raise WorkbenchError(f"no document was confirmed by {min_annotators} annotators or more; nothing to adjudicate")
     return result
@@ -209,7 +216,9 @@ def apply_review(result: Adjudication, resolved: list[AnnotatedDoc], symmetric: 
     position = {record.doc_id: i for i, record in enumerate(result.gold)}
     for record in resolved:
         if record.doc_id not in result.conflicts:
-            raise WorkbenchError("this document has no conflicts in this adjudication, so it was not sent for review", doc_id=record.doc_id)
+            raise WorkbenchError(
+                "not among the documents with conflicts in this adjudication, so it was not sent for review", doc_id=record.doc_id
+            )
         gold = result.gold[position[record.doc_id]]
         if record.text != gold.text:
             raise WorkbenchError("the reviewed text differs from the annotators' text", doc_id=record.doc_id)
@@ -217,7 +226,13 @@ def apply_review(result: Adjudication, resolved: list[AnnotatedDoc], symmetric: 
         entities = {(e.start, e.end, e.label): votes.entities.get((e.start, e.end, e.label), []) for e in record.entities}
         relations = {key: votes.relations.get(key, []) for key in relation_items(record, symmetric)}
         reviewer = record.meta.get("annotator")
-        adjudication = {**gold.meta["adjudication"], "provenance": "review", "reviewer": reviewer, "conflicts": 0, "resolved_conflicts": len(result.conflicts[record.doc_id])}
+        adjudication = {
+            **gold.meta["adjudication"],
+            "provenance": "review",
+            "reviewer": reviewer,
+            "conflicts": 0,
+            "resolved_conflicts": len(result.conflicts[record.doc_id]),
+        }
         result.gold[position[record.doc_id]] = build_record(gold, entities, relations, {**gold.meta, "adjudication": adjudication})
         result.reviewed[record.doc_id] = reviewer
 
@@ -229,7 +244,7 @@ def conflict_report(result: Adjudication) -> dict:
         "policy": result.policy,
         "min_annotators": result.min_annotators,
         "documents": len(result.gold),
-        "conflicts": sum(len(c) for doc_id, c in result.conflicts.items() if doc_id not in result.reviewed),
+        "conflicts": sum(map(len, result.open_conflicts().values())),
         "per_document": [
             {
                 "doc_id": doc_id,

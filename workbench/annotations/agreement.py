@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
-from workbench.annotations.snapshot import CONFIRMED, Snapshot
+from workbench.annotations.snapshot import CONFIRMED, MISSING, Snapshot
 from workbench.evaluation.scorer import Counts, LabelledScores, entity_items, relation_items, score_items
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
@@ -167,10 +167,11 @@ def compare_pair(snapshot: Snapshot, names: tuple[str, str], symmetric: set[str]
     pair = PairAgreement(names)
     for doc_id in snapshot.doc_ids():
         status = {name: snapshot.status(name, doc_id) for name in names}
-        if any(s != CONFIRMED for s in status.values()):
-            pair.skipped.append({"doc_id": doc_id, "status": status})
-        else:
+        if all(s == CONFIRMED for s in status.values()):
             compare_document(pair, snapshot, doc_id, symmetric, make_doc)
+        elif any(s != MISSING for s in status.values()):
+            # A document only other annotators have says nothing about this pair.
+            pair.skipped.append({"doc_id": doc_id, "status": status})
     return pair
 
 

@@ -48,7 +48,10 @@ def _plot_agreement(figures: dict, path: Path) -> None:
     labels = [l for l, s in figures["entities"]["per_label"].items() if s["f1_exact"] is not None]
     types = [t for t, s in figures["relations"]["per_type"].items() if s["f1"] is not None]
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(max(7, 0.9 * (len(labels) + len(types)) + 2), 3.4), gridspec_kw={"width_ratios": [max(len(labels), 1), max(len(types), 1)]}
+        1,
+        2,
+        figsize=(max(7, 0.9 * (len(labels) + len(types)) + 2), 3.4),
+        gridspec_kw={"width_ratios": [max(len(labels), 1), max(len(types), 1)]},
     )
     width = 0.38
     per_label = figures["entities"]["per_label"]
@@ -87,10 +90,7 @@ def agreement_markdown(figures: dict, plot_name: str | None) -> str:
         "",
         *markdown_table(
             ["pair", "documents", "F1 exact", "F1 overlap", "kappa", "relation F1", "not compared"],
-            [
-                [" – ".join(p["annotators"]), p["documents"], p["entities"]["f1_exact"], p["entities"]["f1_overlap"], p["entities"]["kappa"], p["relations"]["f1"], status_text(p["skipped"])]
-                for p in figures["pairs"]
-            ],
+            [_pair_row(p) for p in figures["pairs"]],
         ),
         "",
         "## Entities",
@@ -125,14 +125,21 @@ def agreement_markdown(figures: dict, plot_name: str | None) -> str:
         "",
         *markdown_table(
             ["document", "pair", "disagreements", "F1 exact", "F1 overlap", "kappa", "relation F1", "missing arguments"],
-            [
-                [d["doc_id"], " – ".join(d["annotators"]), d["disagreements"], d["entities"]["f1_exact"], d["entities"]["f1_overlap"], d["entities"]["kappa"], d["relations"]["f1"], d["relations"]["missing_arguments"]]
-                for d in figures["per_document"]
-            ],
+            [_document_row(d) for d in figures["per_document"]],
             numeric_from=2,
         ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _pair_row(p: dict) -> list:
+    ents = p["entities"]
+    return [" – ".join(p["annotators"]), p["documents"], ents["f1_exact"], ents["f1_overlap"], ents["kappa"], p["relations"]["f1"], status_text(p["skipped"])]
+
+
+def _document_row(d: dict) -> list:
+    ents, rels = d["entities"], d["relations"]
+    return [d["doc_id"], " – ".join(d["annotators"]), d["disagreements"], ents["f1_exact"], ents["f1_overlap"], ents["kappa"], rels["f1"], rels["missing_arguments"]]
 
 
 def _entity_row(name: str, s: dict) -> list:
@@ -216,6 +223,11 @@ def _mean(histogram: dict) -> str | None:
     return f"{sum(int(k) * n for k, n in histogram.items()) / total:.1f}" if total else None
 
 
+def _count_row(name: str, counts: dict, splits: list[str], histogram: dict, bins) -> list:
+    """Counts per split and in total, then the histogram in bins, then its mean."""
+    return [name, *(counts[s] for s in splits), counts["total"], *_binned(histogram, bins), _mean(histogram)]
+
+
 def stats_markdown(data: dict) -> str:
     splits = data["splits"]
     documents = data["documents"]
@@ -228,10 +240,7 @@ def stats_markdown(data: dict) -> str:
         "",
         *markdown_table(
             ["label", *splits, "total", *(f"len {_bin_name(*b)}" for b in LENGTH_BINS), "mean len"],
-            [
-                [label, *(counts[s] for s in splits), counts["total"], *_binned(data["span_length_tokens"][label], LENGTH_BINS), _mean(data["span_length_tokens"][label])]
-                for label, counts in data["entities"].items()
-            ],
+            [_count_row(label, counts, splits, data["span_length_tokens"][label], LENGTH_BINS) for label, counts in data["entities"].items()],
         ),
         "",
         "Relations per type and split, tokens between the arguments, and how many cross sentences:",
@@ -239,7 +248,7 @@ def stats_markdown(data: dict) -> str:
         *markdown_table(
             ["type", *splits, "total", *(f"dist {_bin_name(*b)}" for b in DISTANCE_BINS), "mean dist", "cross-sentence"],
             [
-                [t, *(counts[s] for s in splits), counts["total"], *_binned(data["relation_distance_tokens"][t], DISTANCE_BINS), _mean(data["relation_distance_tokens"][t]), data["cross_sentence"][t]]
+                [*_count_row(t, counts, splits, data["relation_distance_tokens"][t], DISTANCE_BINS), data["cross_sentence"][t]]
                 for t, counts in data["relations"].items()
             ],
         ),

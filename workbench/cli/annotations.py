@@ -106,7 +106,7 @@ def adjudicate(
         apply_review(result, resolved_reviews(load_sources(resolved)), symmetric)
         typer.echo(f"resolved in review: {len(result.reviewed)} documents")
     paths = write_adjudication(result, output)
-    open_conflicts = {doc_id: c for doc_id, c in result.conflicts.items() if doc_id not in result.reviewed}
+    open_conflicts = result.open_conflicts()
     typer.echo(
         f"gold: {len(result.gold)} documents ({policy.value}), {sum(map(len, open_conflicts.values()))} open conflicts "
         f"in {len(open_conflicts)} documents, {len(result.skipped)} documents with too few confirmations left out"
