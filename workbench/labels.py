@@ -55,6 +55,10 @@ class LabelScheme:
         rel = self.relations.get(relation_type)
         return bool(rel and rel.symmetric)
 
+    @property
+    def symmetric_types(self) -> set[str]:
+        return {name for name, rel in self.relations.items() if rel.symmetric}
+
 
 def scheme_from_dict(data: object, source: str = "<labels>") -> LabelScheme:
     if not isinstance(data, dict) or not isinstance(data.get("entities"), dict) or not data["entities"]:

@@ -161,17 +161,21 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
             yield number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"
 
 
-def read_records(path: str | Path) -> list[AnnotatedDoc]:
-    """Read a canonical JSONL file; the first bad line raises WorkbenchError with its location."""
-    records = []
+def iter_records(path: str | Path) -> Iterator[tuple[int, AnnotatedDoc]]:
+    """Yield (line number, record) from a canonical JSONL file; the first bad line raises WorkbenchError with its location."""
     for number, obj, problem in iter_json_lines(path):
         if problem:
             raise WorkbenchError(problem, path=path, line=number)
         try:
-            records.append(record_from_dict(obj))
+            record = record_from_dict(obj)
         except WorkbenchError as exc:
             raise WorkbenchError(exc.message, path=path, line=number, doc_id=exc.doc_id) from None
-    return records
+        yield number, record
+
+
+def read_records(path: str | Path) -> list[AnnotatedDoc]:
+    """Read a canonical JSONL file; the first bad line raises WorkbenchError with its location."""
+    return [record for _, record in iter_records(path)]
 
 
 def write_records(path: str | Path, records: Iterable[AnnotatedDoc]) -> int:

@@ -1,15 +1,24 @@
-"""`workbench annotations validate`: check annotation files before anything trusts them."""
+"""`workbench annotations ...`: validate annotation files, measure agreement, adjudicate into gold, statistics."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
 from workbench.cli._common import clean_errors
 
-app = typer.Typer(help="Validate and manage annotations.", no_args_is_help=True)
+app = typer.Typer(help="Validate, compare, adjudicate and count annotations.", no_args_is_help=True)
+
+SOURCES_HELP = "A snapshot directory (annotations/snapshots/NAME), or canonical JSONL files with one or more annotators"
+LABELS_HELP = "Label config (labels to list, symmetric relation types)"
+
+
+class Policy(str, Enum):
+    majority = "majority"
+    unanimous = "unanimous"
 
 
 @app.command("validate")
@@ -37,3 +46,96 @@ def validate(
         typer.secho(f"{len(problems)} problems in {count} documents ({checked})", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     typer.echo(f"ok: {count} documents, no problems ({checked})")
+
+
+@app.command("agreement")
+@clean_errors
+def agreement(
+    sources: List[Path] = typer.Argument(..., help=SOURCES_HELP),
+    json_out: Path = typer.Option(..., "--json", help="Agreement JSON; the Markdown report (.md) and plot (.png) go beside it"),
+    labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
+):
+    """Pairwise agreement between annotators, on the documents both of them confirmed."""
+    from workbench.annotations.agreement import measure_agreement
+    from workbench.annotations.report import fmt, write_agreement
+    from workbench.annotations.snapshot import load_sources
+    from workbench.labels import load_labels
+
+    figures = measure_agreement(load_sources(sources), load_labels(labels))
+    paths = write_agreement(figures, json_out)
+    ents, rels = figures["entities"]["micro"], figures["relations"]["micro"]
+    skipped = sum(len(pair["skipped"]) for pair in figures["pairs"])
+    typer.echo(
+        f"{figures['documents']} documents compared ({', '.join(figures['annotators'])}; "
+        f"{skipped} document-pairs not confirmed by both, left out)"
+    )
+    typer.echo(f"entities: F1 exact {fmt(ents['f1_exact'])}, overlap {fmt(ents['f1_overlap'])}, token kappa {fmt(ents['kappa'])}")
+    typer.echo(f"relations: F1 {fmt(rels['f1'])}")
+    typer.echo(f"report: {paths['report']}")
+
+
+@app.command("adjudicate")
+@clean_errors
+def adjudicate(
+    sources: List[Path] = typer.Argument(..., help=SOURCES_HELP),
+    output: Path = typer.Option(..., "--output", "-o", help="Gold JSONL; the conflicts go beside it (STEM.conflicts.json, .md)"),
+    policy: Policy = typer.Option(Policy.majority, help="Votes an item needs: more than half of the voters, or all"),
+    min_annotators: int = typer.Option(2, min=1, help="Confirmations a document needs to be adjudicated"),
+    labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
+    review_file: Optional[Path] = typer.Option(
+        None, help="Also write the conflicting documents for review: every version, each item naming its annotators"
+    ),
+    resolved: Optional[List[Path]] = typer.Option(
+        None, help="Pulled review snapshot (or files): its confirmed records replace those documents' gold annotations"
+    ),
+):
+    """Merge the annotators' versions into gold by vote; list the conflicts per document."""
+    from workbench.annotations.adjudicate import adjudicate as run_adjudication
+    from workbench.annotations.adjudicate import apply_review, resolved_reviews, review_records
+    from workbench.annotations.report import write_adjudication
+    from workbench.annotations.snapshot import load_sources
+    from workbench.labels import load_labels
+    from workbench.records import write_records
+
+    symmetric = load_labels(labels).symmetric_types
+    result = run_adjudication(load_sources(sources), symmetric, policy.value, min_annotators)
+    if review_file:
+        count = write_records(review_file, review_records(result))
+        typer.echo(f"review: {count} documents with conflicts -> {review_file}")
+    if resolved:
+        apply_review(result, resolved_reviews(load_sources(resolved)), symmetric)
+        typer.echo(f"resolved in review: {len(result.reviewed)} documents")
+    paths = write_adjudication(result, output)
+    open_conflicts = result.open_conflicts()
+    typer.echo(
+        f"gold: {len(result.gold)} documents ({policy.value}), {sum(map(len, open_conflicts.values()))} open conflicts "
+        f"in {len(open_conflicts)} documents, {len(result.skipped)} documents with too few confirmations left out"
+    )
+    typer.echo(f"gold: {paths['gold']}\nconflicts: {paths['report']}")
+
+
+@app.command("stats")
+@clean_errors
+def stats(
+    paths: List[Path] = typer.Argument(..., help="Canonical JSONL annotation files"),
+    splits: Path = typer.Option(Path("corpus/splits.json"), help="Split lock file, for records without a 'split' key"),
+    labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
+    plot: Optional[Path] = typer.Option(None, help="Write the plot (PNG) here"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the statistics as JSON here"),
+):
+    """Counts per label and relation type per split, span lengths and relation distances, as a table."""
+    from workbench.annotations.report import plot_stats, stats_markdown
+    from workbench.annotations.stats import collect_stats
+    from workbench.corpus.split import load_assignments
+    from workbench.fileio import write_json
+    from workbench.labels import load_labels
+
+    scheme = load_labels(labels)
+    data = collect_stats(paths, load_assignments(splits)).to_dict(scheme.entity_labels, scheme.relation_types)
+    typer.echo(stats_markdown(data), nl=False)
+    if plot:
+        plot_stats(data, plot)
+        typer.echo(f"plot: {plot}")
+    if json_out:
+        write_json(json_out, data)
+        typer.echo(f"json: {json_out}")

@@ -30,8 +30,7 @@ def evaluate(
     index = corpus_index(corpus) if split else None
     gold = select_gold(data, split, index)
     nlp = load_pipeline(model)
-    symmetric = {name for name in scheme.relation_types if scheme.is_symmetric(name)}
-    evaluation = evaluate_records(nlp, gold, str(model), split, scheme.entity_labels, scheme.relation_types, symmetric)
+    evaluation = evaluate_records(nlp, gold, str(model), split, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types)
     paths = write_report(evaluation, output)
     micro = evaluation.ner.micro()
     typer.echo(

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from workbench.docs import doc_to_record, record_to_doc
 from workbench.errors import WorkbenchError
-from workbench.evaluation.scorer import LabelledScores, relation_items, score_items
+from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.records import AnnotatedDoc, read_records
 
 
@@ -69,10 +69,6 @@ def select_gold(gold_paths: list[str | Path], split: str | None, corpus: dict[st
     if not selected:
         raise WorkbenchError(f"no gold document is in the {split!r} split")
     return selected
-
-
-def entity_items(record: AnnotatedDoc) -> list[tuple[tuple[int, int], str]]:
-    return [((e.start, e.end), e.label) for e in record.entities]
 
 
 def relations_on_gold_entities(nlp, record: AnnotatedDoc) -> AnnotatedDoc:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workbench.evaluation.evaluate import Evaluation
 from workbench.fileio import atomic_open, write_json
+from workbench.plotting import pyplot, save_png
 
 
 def _pct(value: float) -> str:
@@ -13,11 +14,7 @@ def _pct(value: float) -> str:
 
 
 def _plot_per_label(per_label: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     # A label with neither gold nor predicted spans has no score to draw.
     labels = [l for l, s in per_label.items() if s["support"] or s["fp"]]
     xs = range(len(labels))
@@ -31,10 +28,7 @@ def _plot_per_label(per_label: dict, path: Path) -> None:
     ax.set_title("Entities: precision and recall per label (strict)")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        # A fixed creation date keeps the same inputs byte-identical.
-        fig.savefig(fh, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def _score_rows(name: str, scores: dict) -> list[str]:

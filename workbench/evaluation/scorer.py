@@ -100,6 +100,11 @@ def score_items(gold: Iterable[tuple[Hashable, str]], pred: Iterable[tuple[Hasha
     return tps, fps, fns
 
 
+def entity_items(record: AnnotatedDoc) -> list[tuple[tuple[int, int], str]]:
+    """Strict entity keys: the span, and the label."""
+    return [((e.start, e.end), e.label) for e in record.entities]
+
+
 def relation_items(record: AnnotatedDoc, symmetric: set[str]) -> list[tuple[tuple, str]]:
     """Strict relation keys: both argument spans with their labels, and the type.
 

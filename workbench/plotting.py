@@ -1,0 +1,25 @@
+"""Matplotlib without a display, and PNGs that are byte-identical for the same inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.fileio import atomic_open
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: plots are written on machines without a display."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_png(fig, path: str | Path) -> None:
+    """Write `fig` atomically and close it."""
+    with atomic_open(path, "wb") as fh:
+        # Without the software stamp the same figure gives the same bytes.
+        fig.savefig(fh, format="png", dpi=110, metadata={"Software": None})
+    pyplot().close(fig)
