@@ -373,3 +373,101 @@ def test_pull_with_the_server_stopped_fails_cleanly_and_writes_nothing(doccano_s
     finally:
         start(doccano_server.paths, doccano_server.port)
     assert login(doccano_server).find_project("round-trip") is not None
+
+
+# Pre-annotations from a real (small) pipeline, and retries through a flaky gateway.
+
+
+def tiny_model(path: Path, gold_records) -> Path:
+    """A real spaCy pipeline on disk that finds the gold's person and country names: instant and deterministic."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    names = {(r.text[e.start : e.end], e.label) for r in gold_records for e in r.entities if e.label in ("PERSON", "GPE")}
+    ruler.add_patterns([{"label": label, "pattern": name} for name, label in sorted(names)])
+    nlp.to_disk(path)
+    return path
+
+
+def test_push_with_predictions_from_a_model(doccano_server, tmp_path, gold_records):
+    from workbench.predict import load_pipeline, predict_records
+
+    corpus = build_repo_corpus(tmp_path).output
+    model = tiny_model(tmp_path / "model", gold_records)
+    ids = ["002_f62e6af6bda9c9e2", "004_0fbc241607889f95"]
+    config = write_config(tmp_path, "predicted")
+    result = cli("push", "--config", config, "--corpus", corpus, "--ids", ",".join(ids), "--with-predictions", model)
+    assert result.exit_code == 0, result.output
+    assert "created project 'predicted'" in result.output and "uploaded 2 articles" in result.output
+    articles = [a for a in articles_from_corpus(corpus) if a[0] in ids]
+    predicted = {r.doc_id: r for r in predict_records(load_pipeline(model), articles)}
+    assert sum(len(r.entities) for r in predicted.values()) > 0
+    admin = login(doccano_server)
+    project = admin.find_project("predicted")
+    for example in admin.examples(project.id):
+        stored = admin.spans(project.id, example.id)
+        assert {span_key(e) for e in stored} == {span_key(e) for e in predicted[example.doc_id].entities}
+
+
+class FlakyGateway:
+    """A gateway in front of the real server that answers the first `failures` GETs with 503, then passes all through."""
+
+    def __init__(self, upstream: str, failures: int):
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.failed = 0
+        gateway = self
+        host, port = urlsplit(upstream).hostname, urlsplit(upstream).port
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def relay(self):
+                if self.command == "GET" and gateway.failed < failures:
+                    gateway.failed += 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+                conn.request(self.command, self.path, body=body, headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_transient_gateway_errors_are_retried(doccano_server):
+    flaky, broken = FlakyGateway(doccano_server.url, failures=2), FlakyGateway(doccano_server.url, failures=10**6)
+    try:
+        session = connect(Credentials(flaky.url, ADMIN, doccano_server.password), timeout=30)
+        assert session.find_project("no-such-project") is None
+        assert flaky.failed == 2
+        session = connect(Credentials(broken.url, ADMIN, doccano_server.password), timeout=30)
+        with pytest.raises(WorkbenchError, match=r"failed with HTTP 503 \(listing projects\)"):
+            session.find_project("no-such-project")
+        assert broken.failed == 4  # the first try and three retries, with backoff
+    finally:
+        flaky.close()
+        broken.close()

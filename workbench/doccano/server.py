@@ -183,12 +183,15 @@ def init_server(paths: ServerPaths, username: str, password: str | None) -> None
 
 
 def _start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot: with the pid, it names one process, never a reused pid."""
+    """The process's start time in clock ticks since boot (None if it is gone): with the pid, it names one process, never a reused pid."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):  # exited, not yet reaped by its parent
+        return None
+    return int(fields[19])
 
 
 def _alive(proc: dict) -> bool:
@@ -278,29 +281,42 @@ def _wait_ready(paths: ServerPaths, url: str, processes: list[dict], wait: float
         time.sleep(0.5)
 
 
-def stop(paths: ServerPaths, grace: float = 20.0) -> list[int]:
-    """Stop exactly the processes recorded in the pid file (and their children); return the pids that were running."""
+def stop(paths: ServerPaths, grace: float = 30.0) -> list[int]:
+    """Stop exactly the processes recorded in the pid file, and their children; return the pids that were running.
+
+    SIGTERM goes to the recorded processes only: gunicorn and celery then stop
+    their own workers (a celery worker signalled directly hangs its parent's warm
+    shutdown). Whatever is left of their process groups after `grace` is killed.
+    """
     state = read_state(paths)
     if not state:
         return []
     running = [p for p in state.get("processes", []) if _alive(p)]
     for proc in running:
-        _signal_group(proc["pid"], signal.SIGTERM)
+        _signal(proc["pid"], signal.SIGTERM)
     deadline = time.monotonic() + grace
     while any(_alive(p) for p in running) and time.monotonic() < deadline:
         time.sleep(0.1)
     for proc in running:
-        if _alive(proc):
-            _signal_group(proc["pid"], signal.SIGKILL)
+        # The recorded pid leads its own process group (start_new_session), so the
+        # group holds that process and the workers it forked, nothing else.
+        if _alive(proc) or _group_exists(proc["pid"]):
+            _signal(proc["pid"], signal.SIGKILL, group=True)
     paths.state_file.unlink(missing_ok=True)
     return [p["pid"] for p in running]
 
 
-def _signal_group(pid: int, sig: int) -> None:
-    # The recorded pid leads its own process group (start_new_session), so the
-    # group holds that process and the workers it forked, nothing else.
+def _group_exists(pgid: int) -> bool:
     try:
-        os.killpg(pid, sig)
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal(pid: int, sig: int, group: bool = False) -> None:
+    try:
+        (os.killpg if group else os.kill)(pid, sig)
     except ProcessLookupError:
         pass
 
