@@ -212,9 +212,9 @@ class DoccanoSession:
 
     @_call("listing projects")
     def find_project(self, name: str) -> Project | None:
-        for project in self._client.list_projects():
-            if project.name == name:
-                return _project(project)
+        for row in self._pages("projects"):
+            if row["name"] == name:
+                return _project(row)
         return None
 
     @_call("creating the project")
@@ -224,7 +224,7 @@ class DoccanoSession:
         project = self._client.create_project(
             name, PROJECT_TYPE, description, guideline=guideline, use_relation=True, collaborative_annotation=False
         )
-        return _project(project)
+        return _project(project.dict())
 
     @_call("updating the project guideline")
     def set_guideline(self, project_id: int, guideline: str) -> None:
@@ -414,6 +414,5 @@ class DoccanoSession:
         self._client.update_example_state(project_id, example_id)
 
 
-def _project(project) -> Project:
-    project_type = getattr(project.project_type, "value", project.project_type)
-    return Project(project.id, project.name, str(project_type), bool(project.use_relation), bool(project.collaborative_annotation))
+def _project(row: dict) -> Project:
+    return Project(row["id"], row["name"], str(row["project_type"]), bool(row.get("use_relation")), bool(row.get("collaborative_annotation")))

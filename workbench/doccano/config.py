@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-import yaml
-
 from workbench.errors import WorkbenchError
+from workbench.yamlconfig import check_keys, read_settings
 
 DEFAULT_CONFIG = Path("configs/doccano.yml")
 ENV_URL = "DOCCANO_URL"
@@ -47,21 +46,12 @@ class DoccanoSettings:
 
 
 def load_settings(path: str | Path = DEFAULT_CONFIG) -> DoccanoSettings:
-    """Read the config; a missing file means the defaults, unknown keys are an error."""
-    path = Path(path)
-    if not path.exists():
+    """Read the config; a missing file means the defaults, an unknown key is an error."""
+    data = read_settings(path, DoccanoSettings.__dataclass_fields__)
+    if data is None:
         return DoccanoSettings()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"not valid YAML: {exc}", path=path) from None
-    if not isinstance(data, dict):
-        raise WorkbenchError("expected a mapping of settings", path=path)
-    server = data.pop("server", None) or {}
-    try:
-        return DoccanoSettings(**data, server=ServerSettings(**server))
-    except TypeError as exc:
-        raise WorkbenchError(f"unknown setting: {exc}", path=path) from None
+    server = check_keys(data.pop("server", None) or {}, ServerSettings.__dataclass_fields__, path, "server")
+    return DoccanoSettings(**data, server=ServerSettings(**server))
 
 
 @dataclass(frozen=True)

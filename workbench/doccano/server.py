@@ -42,34 +42,21 @@ ADMIN_EMAIL = "admin@example.com"
 class ServerPaths:
     root: Path
     venv: Path
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / "server.json"
-
-    @property
-    def password_file(self) -> Path:
-        return self.root / "admin-password"
-
-    @property
-    def secret_file(self) -> Path:
-        return self.root / "secret-key"
+    data: Path
+    logs: Path
+    state_file: Path
+    password_file: Path
+    secret_file: Path
 
     def bin(self, name: str) -> Path:
         return self.venv / "bin" / name
 
 
 def server_paths(root: str | Path, venv: str | Path | None = None) -> ServerPaths:
+    """The layout above, under root; the venv can live elsewhere (tests share one between servers)."""
     root = Path(root).resolve()
-    return ServerPaths(root, Path(venv).resolve() if venv else root / "venv")
+    venv = Path(venv).resolve() if venv else root / "venv"
+    return ServerPaths(root, venv, root / "data", root / "logs", root / "server.json", root / "admin-password", root / "secret-key")
 
 
 @dataclass(frozen=True)
@@ -92,7 +79,7 @@ def ensure_installed(venv: Path, constraints: Path, log: Path) -> bool:
     digest = hashlib.sha256(constraints.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text().strip() == digest and (venv / "bin" / "doccano").exists():
         return False
-    # The stamp goes first so that a failed or interrupted install is redone next time.
+    # Without its stamp, a failed or interrupted install is redone next time.
     stamp.unlink(missing_ok=True)
     _run([sys.executable, "-m", "venv", "--clear", str(venv)], log, "creating the Doccano virtual environment")
     _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "doccano", "-c", str(constraints.resolve())],
@@ -323,7 +310,10 @@ def _signal(pid: int, sig: int, group: bool = False) -> None:
 
 def up(paths: ServerPaths, constraints: Path, port: int, username: str, password: str | None,
        workers: int = 2, concurrency: int = 1, progress: Callable[[str], None] = lambda step: None) -> str:
-    """Install if needed, initialise, create the admin and start; return the URL."""
+    """Install if needed, initialise, create the admin and start; return the URL (at once if it runs already)."""
+    current = status(paths)
+    if current.running:
+        return current.url
     # The database holds password hashes and the folder a generated password: this user only.
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.root.chmod(0o700)
