@@ -158,16 +158,12 @@ def as_truth(session: DoccanoSession, project_id: int, example_id: int) -> tuple
 
 
 @pytest.fixture(scope="module")
-def annotated(doccano_server, tmp_path_factory, gold_records) -> Annotated:
+def annotated(doccano_server, tmp_path_factory, gold_records, scheme) -> Annotated:
     folder = tmp_path_factory.mktemp("round-trip")
     corpus = build_repo_corpus(folder).output
     config = write_config(folder, "round-trip")
     admin = login(doccano_server)
-    scheme_path = ROOT / "configs" / "labels.yml"
-    from workbench.labels import load_labels
-
-    result = push(admin, "round-trip", "test", "guideline", load_labels(scheme_path), articles_from_corpus(corpus),
-                  records_predictor(gold_records), batch_size=2)
+    result = push(admin, "round-trip", "test", "guideline", scheme, articles_from_corpus(corpus), records_predictor(gold_records), batch_size=2)
     assert (result.created, result.uploaded, result.already_there) == (True, 5, 0)
     for user in ("alice", "bob"):
         added = cli("annotator", "add", user, "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": f"{user}-Pass-2024"})
@@ -194,7 +190,7 @@ def annotated(doccano_server, tmp_path_factory, gold_records) -> Annotated:
     return Annotated(config, corpus, folder, examples, pid, expected)
 
 
-def test_snapshot_holds_each_annotators_exact_work(annotated, doccano_server, gold_records, scheme):
+def test_snapshot_holds_each_annotators_exact_work(annotated, doccano_server, gold_records):
     result = cli("pull", "--config", annotated.config, "--name", "round-1", "--corpus", annotated.corpus)
     assert result.exit_code == 0, result.output
     snapshot = annotated.folder / "snapshots" / "round-1"
