@@ -28,18 +28,22 @@ def gold_records():
     return read_records(GOLD)
 
 
-@pytest.fixture
-def repo_corpus(tmp_path):
-    """The bundled corpus built into tmp_path with the repository's corpus config and split lock."""
+def build_repo_corpus(folder: Path) -> CorpusConfig:
+    """The bundled corpus built into folder with the repository's corpus config and split lock."""
     from workbench.corpus.build import load_corpus_config
 
     cfg = load_corpus_config(ROOT / "configs" / "corpus.yml")
     cfg.sources = [str(RAW)]
-    cfg.output = str(tmp_path / "corpus")
-    cfg.splits_file = str(tmp_path / "splits.json")
+    cfg.output = str(folder / "corpus")
+    cfg.splits_file = str(folder / "splits.json")
     shutil.copy(ROOT / "corpus" / "splits.json", cfg.splits_file)
     build_corpus(cfg)
     return cfg
+
+
+@pytest.fixture
+def repo_corpus(tmp_path):
+    return build_repo_corpus(tmp_path)
 
 
 def write_jsonl(path: Path, rows: list) -> Path:

@@ -2,7 +2,7 @@
 
 import typer
 
-from workbench.cli import annotations, benchmark, corpus, importers, train
+from workbench.cli import annotations, benchmark, corpus, doccano, importers, train
 from workbench.cli.data import data
 from workbench.cli.evaluate import evaluate
 from workbench.cli.predict import predict
@@ -11,6 +11,7 @@ app = typer.Typer(help="Annotation and model-training workbench for news text.",
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(annotations.app, name="annotations")
 app.add_typer(train.app, name="train")
+app.add_typer(doccano.app, name="doccano")
 app.add_typer(importers.app, name="import")
 app.add_typer(benchmark.app, name="benchmark")
 app.command("data")(data)

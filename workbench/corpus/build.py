@@ -6,13 +6,12 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from workbench.corpus.dedupe import ExactDuplicate, drop_exact_duplicates, group_articles
 from workbench.corpus.ingest import RawArticle, dumps_meta, read_sources
 from workbench.corpus.split import assign_splits, load_assignments, save_assignments
 from workbench.corpus.store import save_corpus
 from workbench.errors import WorkbenchError
+from workbench.yamlconfig import read_settings
 
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path("configs/corpus.yml")
@@ -30,18 +29,8 @@ class CorpusConfig:
 
 
 def load_corpus_config(path: str | Path = DEFAULT_CONFIG) -> CorpusConfig:
-    path = Path(path)
-    if not path.exists():
-        return CorpusConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"not valid YAML: {exc}", path=path) from None
-    known = set(CorpusConfig.__dataclass_fields__)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise WorkbenchError(f"unknown keys: {', '.join(unknown)}", path=path)
-    return CorpusConfig(**data)
+    data = read_settings(path, CorpusConfig.__dataclass_fields__)
+    return CorpusConfig() if data is None else CorpusConfig(**data)
 
 
 @dataclass

@@ -1,0 +1,469 @@
+"""The Doccano round trip against a real Doccano 1.8.4 server, started once for the session by `workbench doccano up`'s code.
+
+The server's virtual environment is cached in .doccano/venv (gitignored): the
+first run installs it (a minute or two), later runs reuse it. If the server
+cannot start, these tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, build_repo_corpus
+from typer.testing import CliRunner
+
+from workbench.cli import app
+from workbench.doccano.client import DoccanoSession, connect
+from workbench.doccano.config import Credentials
+from workbench.doccano.push import articles_from_corpus, push, records_predictor
+from workbench.doccano.server import server_paths, start, status, stop, up
+from workbench.errors import WorkbenchError
+from workbench.records import read_records
+
+runner = CliRunner()
+VENV = ROOT / ".doccano" / "venv"
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Server:
+    paths: object
+    url: str
+    port: int
+    password: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def doccano_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("doccano-server")
+    paths = server_paths(root, VENV)
+    port = free_port()
+    password = "Wb-" + secrets.token_urlsafe(12)
+    patch = pytest.MonkeyPatch()
+    try:
+        url = up(paths, ROOT / "configs" / "doccano-constraints.txt", port, ADMIN, password)
+        patch.setenv("DOCCANO_URL", url)
+        patch.setenv("DOCCANO_USERNAME", ADMIN)
+        patch.setenv("DOCCANO_PASSWORD", password)
+        patch.setenv("WORKBENCH_DOCCANO_DIR", str(root))
+        patch.delenv("DOCCANO_ANNOTATOR_PASSWORD", raising=False)
+        yield Server(paths, url, port, password)
+    finally:
+        patch.undo()
+        stop(paths)
+
+
+def login(server: Server, username: str = ADMIN, password: str | None = None) -> DoccanoSession:
+    return connect(Credentials(server.url, username, password or server.password), timeout=30, task_timeout=120)
+
+
+def write_config(folder: Path, project: str, **extra) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "project": project,
+        "guidelines": str(ROOT / "annotations" / "GUIDELINES.md"),
+        "labels": str(ROOT / "configs" / "labels.yml"),
+        "snapshots": str(folder / "snapshots"),
+        "batch_size": 2,
+        **extra,
+    }
+    path = folder / "doccano.yml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+def cli(*args, env=None):
+    return runner.invoke(app, ["doccano", *map(str, args)], env=env)
+
+
+def assert_clean_failure(result, *expected):
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output
+
+
+def span_key(entity) -> tuple:
+    return (entity.start, entity.end, entity.label)
+
+
+def relation_keys(entities, relations) -> set:
+    by_id = {e.id: e for e in entities}
+    return {((by_id[r.head].start, by_id[r.head].end), (by_id[r.tail].start, by_id[r.tail].end), r.type) for r in relations}
+
+
+def free_word(text: str, taken: list, skip: int = 0) -> tuple[int, int]:
+    """Offsets of an alphabetic word that no span covers (token-aligned, so the validator accepts a span there)."""
+    import spacy
+
+    found = 0
+    for token in spacy.blank("en").make_doc(text):
+        start, end = token.idx, token.idx + len(token)
+        if token.is_alpha and len(token) > 3 and all(end <= e.start or start >= e.end for e in taken):
+            if found == skip:
+                return start, end
+            found += 1
+    raise AssertionError("no free word")
+
+
+# The annotated project: pushed with pre-annotations, then two annotators at work.
+
+
+@dataclass
+class Annotated:
+    config: Path
+    corpus: str
+    folder: Path
+    examples: dict[str, int]
+    project_id: int
+    expected: dict[str, dict[str, tuple[set, set]]]
+
+
+def annotate(session: DoccanoSession, project_id: int, example_id: int, text: str, edits: dict) -> None:
+    """One annotator's edits on one example: delete, relabel, add a span and a relation."""
+    spans = session.spans(project_id, example_id)
+    relations = session.relations(project_id, example_id)
+    in_relation = {r.head for r in relations} | {r.tail for r in relations}
+    free = [s for s in spans if s.id not in in_relation]
+    for span in free[: edits["delete_spans"]]:
+        session.delete_span(project_id, example_id, span.id)
+    for relation in relations[: edits["delete_relations"]]:
+        session.delete_relation(project_id, example_id, relation.id)
+    relabel = free[edits["delete_spans"]]
+    session.update_span(project_id, example_id, relabel.id, edits["relabel"], relabel.start, relabel.end)
+    start, end = free_word(text, spans, edits["word"])
+    new = session.create_span(project_id, example_id, edits["new_label"], start, end)
+    person = next(s for s in spans if s.label == "PERSON")
+    session.create_relation(project_id, example_id, person.id, new, "AFFILIATION")
+
+
+def as_truth(session: DoccanoSession, project_id: int, example_id: int) -> tuple[set, set]:
+    spans = session.spans(project_id, example_id)
+    return {span_key(s) for s in spans}, relation_keys(spans, session.relations(project_id, example_id))
+
+
+@pytest.fixture(scope="module")
+def annotated(doccano_server, tmp_path_factory, gold_records, scheme) -> Annotated:
+    folder = tmp_path_factory.mktemp("round-trip")
+    corpus = build_repo_corpus(folder).output
+    config = write_config(folder, "round-trip")
+    admin = login(doccano_server)
+    result = push(admin, "round-trip", "test", "guideline", scheme, articles_from_corpus(corpus), records_predictor(gold_records), batch_size=2)
+    assert (result.created, result.uploaded, result.already_there) == (True, 5, 0)
+    for user in ("alice", "bob"):
+        added = cli("annotator", "add", user, "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": f"{user}-Pass-2024"})
+        assert added.exit_code == 0, added.output
+        assert f"created user {user}: now annotator in 'round-trip'; pre-annotations copied for 5 documents" in added.output
+    examples = {e.doc_id: e.id for e in admin.examples(result.project.id)}
+    texts = {r.doc_id: r.text for r in gold_records}
+    pid = result.project.id
+    alice, bob = login(doccano_server, "alice", "alice-Pass-2024"), login(doccano_server, "bob", "bob-Pass-2024")
+    shared = "004_0fbc241607889f95"
+    annotate(alice, pid, examples[shared], texts[shared], {"delete_spans": 1, "delete_relations": 1, "relabel": "LOC", "new_label": "NORP", "word": 0})
+    annotate(bob, pid, examples[shared], texts[shared], {"delete_spans": 2, "delete_relations": 0, "relabel": "DATE", "new_label": "ORG", "word": 3})
+    confirmed = {"alice": ["002_f62e6af6bda9c9e2", shared], "bob": ["003_140c4e8053404410", shared]}
+    for session, user in ((alice, "alice"), (bob, "bob")):
+        for doc_id in confirmed[user]:
+            session.toggle_confirmed(pid, examples[doc_id])
+    # Confirming twice is un-confirming: 001 is not bob's confirmed work.
+    bob.toggle_confirmed(pid, examples["001_05c9d2cdeba1758c"])
+    bob.toggle_confirmed(pid, examples["001_05c9d2cdeba1758c"])
+    expected = {
+        user: {doc_id: as_truth(session, pid, examples[doc_id]) for doc_id in confirmed[user]}
+        for session, user in ((alice, "alice"), (bob, "bob"))
+    }
+    return Annotated(config, corpus, folder, examples, pid, expected)
+
+
+def test_snapshot_holds_each_annotators_exact_work(annotated, doccano_server, gold_records):
+    result = cli("pull", "--config", annotated.config, "--name", "round-1", "--corpus", annotated.corpus)
+    assert result.exit_code == 0, result.output
+    snapshot = annotated.folder / "snapshots" / "round-1"
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    assert manifest["project"] == "round-trip" and manifest["project_id"] == annotated.project_id
+    assert manifest["server"] == doccano_server.url and manifest["confirmed_only"] is True
+    assert manifest["annotators"] == ["alice", "bob"] and manifest["created"].endswith("Z")
+    assert sorted(manifest["files"]) == ["annotators/alice.jsonl", "annotators/bob.jsonl"]
+    assert doccano_server.password not in (snapshot / "manifest.json").read_text()
+    for rel, digest in manifest["files"].items():
+        assert hashlib.sha256((snapshot / rel).read_bytes()).hexdigest() == digest
+    gold = {r.doc_id: r for r in gold_records}
+    for user, truth in annotated.expected.items():
+        records = read_records(snapshot / "annotators" / f"{user}.jsonl")
+        assert [r.doc_id for r in records] == sorted(truth)
+        assert manifest["counts"][user] == {
+            "documents": len(records),
+            "entities": sum(len(r.entities) for r in records),
+            "relations": sum(len(r.relations) for r in records),
+        }
+        for record in records:
+            assert record.meta["annotator"] == user and record.meta["confirmed"] is True
+            assert all(isinstance(e.id, int) for e in record.entities)
+            spans, relations = truth[record.doc_id]
+            assert {span_key(e) for e in record.entities} == spans
+            assert relation_keys(record.entities, record.relations) == relations
+            assert record.text == gold[record.doc_id].text
+    alice = {r.doc_id: r for r in read_records(snapshot / "annotators" / "alice.jsonl")}
+    bob = {r.doc_id: r for r in read_records(snapshot / "annotators" / "bob.jsonl")}
+    # Untouched but confirmed: exactly the pre-annotations, which reached the annotator.
+    untouched = gold["002_f62e6af6bda9c9e2"]
+    assert {span_key(e) for e in alice["002_f62e6af6bda9c9e2"].entities} == {span_key(e) for e in untouched.entities}
+    assert relation_keys(alice["002_f62e6af6bda9c9e2"].entities, alice["002_f62e6af6bda9c9e2"].relations) == relation_keys(
+        untouched.entities, untouched.relations
+    )
+    shared = "004_0fbc241607889f95"
+    assert {e.label for e in alice[shared].entities} >= {"NORP", "LOC"}
+    assert len(alice[shared].entities) == len(gold[shared].entities) and len(bob[shared].entities) == len(gold[shared].entities) - 1
+    assert {span_key(e) for e in alice[shared].entities} != {span_key(e) for e in bob[shared].entities}
+    for path in (snapshot / "annotators").iterdir():
+        checked = runner.invoke(app, ["annotations", "validate", str(path), "--corpus", annotated.corpus])
+        assert checked.exit_code == 0, checked.output
+
+
+def test_second_push_adds_nothing(annotated, doccano_server):
+    result = cli("push", "--config", annotated.config, "--corpus", annotated.corpus)
+    assert result.exit_code == 0, result.output
+    assert "reused project 'round-trip'" in result.output and "uploaded 0 articles, 5 already there" in result.output
+    assert len(login(doccano_server).examples(annotated.project_id)) == 5
+
+
+def test_progress_counts_confirmed_documents_per_annotator(annotated):
+    result = cli("progress", "--config", annotated.config)
+    assert result.exit_code == 0, result.output
+    assert "alice\t2/5 confirmed" in result.output and "bob\t2/5 confirmed" in result.output
+    assert "admin\t0/5 confirmed" in result.output
+
+
+def test_unconfirmed_pull_adds_labelled_work_marked_unconfirmed(annotated):
+    result = cli("pull", "--config", annotated.config, "--name", "round-1-all", "--include-unconfirmed", "--corpus", annotated.corpus)
+    assert result.exit_code == 0, result.output
+    snapshot = annotated.folder / "snapshots" / "round-1-all"
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    # The pushing account owns the imported pre-annotations, so it shows up too.
+    assert manifest["annotators"] == ["admin", "alice", "bob"] and manifest["confirmed_only"] is False
+    alice = read_records(snapshot / "annotators" / "alice.jsonl")
+    assert {r.doc_id: r.meta["confirmed"] for r in alice} == {
+        "000_2cb32350f79870a9": False,
+        "001_05c9d2cdeba1758c": False,
+        "002_f62e6af6bda9c9e2": True,
+        "003_140c4e8053404410": False,
+        "004_0fbc241607889f95": True,
+    }
+    assert not any(r.meta["confirmed"] for r in read_records(snapshot / "annotators" / "admin.jsonl"))
+
+
+def test_existing_snapshot_is_refused_and_kept(annotated):
+    first = cli("pull", "--config", annotated.config, "--name", "keep-me", "--corpus", annotated.corpus)
+    assert first.exit_code == 0, first.output
+    manifest = (annotated.folder / "snapshots" / "keep-me" / "manifest.json").read_bytes()
+    again = cli("pull", "--config", annotated.config, "--name", "keep-me", "--corpus", annotated.corpus)
+    assert_clean_failure(again, "never overwritten")
+    assert (annotated.folder / "snapshots" / "keep-me" / "manifest.json").read_bytes() == manifest
+    assert not [p for p in (annotated.folder / "snapshots").iterdir() if p.name.startswith(".")]
+
+
+def test_annotator_may_not_export(annotated, doccano_server):
+    env = {"DOCCANO_USERNAME": "alice", "DOCCANO_PASSWORD": "alice-Pass-2024"}
+    result = cli("pull", "--config", annotated.config, "--name", "by-alice", env=env)
+    assert_clean_failure(result, "refused exporting the project for user 'alice' (HTTP 403)", "project admin")
+
+
+# Pushing: interrupted and resumed, raced.
+
+
+def test_interrupted_push_resumed_leaves_no_duplicate(doccano_server, tmp_path, gold_records, scheme):
+    corpus = build_repo_corpus(tmp_path).output
+    articles = articles_from_corpus(corpus)
+    admin = login(doccano_server)
+    calls = []
+
+    def interrupting(batch):
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return records_predictor(gold_records)(batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        push(admin, "resume", "test", "g", scheme, articles, interrupting, batch_size=2)
+    project = admin.find_project("resume")
+    assert len(admin.examples(project.id)) == 2
+    # A batch that landed twice, as when a push resumes while its last import still runs.
+    from workbench.doccano.push import upload_row
+    from workbench.fileio import write_jsonl
+
+    again = write_jsonl(tmp_path / "again.jsonl", [upload_row(articles[0], None)])
+    assert again == 1
+    admin.import_jsonl(project.id, tmp_path / "again.jsonl")
+    assert len(admin.examples(project.id)) == 3
+    result = push(admin, "resume", "test", "g", scheme, articles, records_predictor(gold_records), batch_size=2)
+    assert (result.created, result.uploaded, result.already_there, result.duplicates_removed) == (False, 3, 2, 1)
+    examples = admin.examples(project.id)
+    assert sorted(e.doc_id for e in examples) == sorted(a[0] for a in articles)
+    first = min(e.id for e in examples)
+    assert first == min(e.id for e in examples if e.doc_id == articles[0][0])
+
+
+# Failures: one clear line and exit 1.
+
+
+def test_status_says_where_it_runs(doccano_server):
+    result = cli("status")
+    assert result.exit_code == 0, result.output
+    assert f"Doccano runs at {doccano_server.url}" in result.output and "answering" in result.output
+
+
+def test_wrong_password_fails_cleanly(doccano_server, tmp_path):
+    result = cli("progress", "--config", write_config(tmp_path, "round-trip"), env={"DOCCANO_PASSWORD": "wrong-password"})
+    assert_clean_failure(result, "refused the login of 'admin': wrong user name or password")
+    assert "wrong-password" not in result.output
+
+
+def test_missing_project_fails_cleanly(doccano_server, tmp_path):
+    result = cli("pull", "--config", write_config(tmp_path, "no-such-project"))
+    assert_clean_failure(result, "has no project 'no-such-project'", "workbench doccano push")
+    assert not (tmp_path / "snapshots").exists() or not list((tmp_path / "snapshots").iterdir())
+
+
+def test_server_that_does_not_answer_times_out_cleanly(tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        result = cli("progress", "--config", write_config(tmp_path, "x", timeout=1), env={"DOCCANO_URL": url, "DOCCANO_PASSWORD": "pw"})
+        assert_clean_failure(result, f"Doccano at {url} did not answer within 1 s")
+    finally:
+        silent.close()
+
+
+def test_pull_with_the_server_stopped_fails_cleanly_and_writes_nothing(doccano_server, annotated):
+    stopped = cli("down")
+    assert stopped.exit_code == 0 and "stopped Doccano (pids" in stopped.output, stopped.output
+    try:
+        assert not status(doccano_server.paths).pids
+        assert_clean_failure(cli("status"), "Doccano is not running")
+        before = sorted(p.name for p in (annotated.folder / "snapshots").iterdir())
+        result = cli("pull", "--config", annotated.config, "--name", "while-down", "--corpus", annotated.corpus)
+        assert_clean_failure(result, f"cannot reach Doccano at {doccano_server.url}", "workbench doccano up")
+        assert sorted(p.name for p in (annotated.folder / "snapshots").iterdir()) == before
+        with pytest.raises(WorkbenchError, match="cannot reach Doccano"):
+            login(doccano_server)
+    finally:
+        start(doccano_server.paths, doccano_server.port)
+    assert login(doccano_server).find_project("round-trip") is not None
+
+
+# Pre-annotations from a real (small) pipeline, and retries through a flaky gateway.
+
+
+def tiny_model(path: Path, gold_records) -> Path:
+    """A real spaCy pipeline on disk that finds the gold's person and country names: instant and deterministic."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    names = {(r.text[e.start : e.end], e.label) for r in gold_records for e in r.entities if e.label in ("PERSON", "GPE")}
+    ruler.add_patterns([{"label": label, "pattern": name} for name, label in sorted(names)])
+    nlp.to_disk(path)
+    return path
+
+
+def test_push_with_predictions_from_a_model(doccano_server, tmp_path, gold_records):
+    from workbench.predict import load_pipeline, predict_records
+
+    corpus = build_repo_corpus(tmp_path).output
+    model = tiny_model(tmp_path / "model", gold_records)
+    ids = ["002_f62e6af6bda9c9e2", "004_0fbc241607889f95"]
+    config = write_config(tmp_path, "predicted")
+    result = cli("push", "--config", config, "--corpus", corpus, "--ids", ",".join(ids), "--with-predictions", model)
+    assert result.exit_code == 0, result.output
+    assert "created project 'predicted'" in result.output and "uploaded 2 articles" in result.output
+    articles = [a for a in articles_from_corpus(corpus) if a[0] in ids]
+    predicted = {r.doc_id: r for r in predict_records(load_pipeline(model), articles)}
+    assert sum(len(r.entities) for r in predicted.values()) > 0
+    admin = login(doccano_server)
+    project = admin.find_project("predicted")
+    for example in admin.examples(project.id):
+        stored = admin.spans(project.id, example.id)
+        assert {span_key(e) for e in stored} == {span_key(e) for e in predicted[example.doc_id].entities}
+
+
+class FlakyGateway:
+    """A gateway in front of the real server that answers the first `failures` GETs with 503, then passes all through."""
+
+    def __init__(self, upstream: str, failures: int):
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.failed = 0
+        gateway = self
+        host, port = urlsplit(upstream).hostname, urlsplit(upstream).port
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def relay(self):
+                if self.command == "GET" and gateway.failed < failures:
+                    gateway.failed += 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+                conn.request(self.command, self.path, body=body, headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_transient_gateway_errors_are_retried(doccano_server):
+    flaky, broken = FlakyGateway(doccano_server.url, failures=2), FlakyGateway(doccano_server.url, failures=10**6)
+    try:
+        session = connect(Credentials(flaky.url, ADMIN, doccano_server.password), timeout=30)
+        assert session.find_project("no-such-project") is None
+        assert flaky.failed == 2
+        session = connect(Credentials(broken.url, ADMIN, doccano_server.password), timeout=30)
+        with pytest.raises(WorkbenchError, match=r"failed with HTTP 503 \(listing projects\)"):
+            session.find_project("no-such-project")
+        assert broken.failed == 4  # the first try and three retries, with backoff
+    finally:
+        flaky.close()
+        broken.close()

@@ -1,0 +1,251 @@
+"""`workbench doccano up|down|status|push|pull|progress|bench|annotator add`: the round trip with Doccano."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from workbench.cli._common import clean_errors
+
+app = typer.Typer(help="Run Doccano locally, push articles to it and pull annotations back as snapshots.", no_args_is_help=True)
+annotator_app = typer.Typer(help="Manage the project's annotators.", no_args_is_help=True)
+app.add_typer(annotator_app, name="annotator")
+
+CONFIG = typer.Option(Path("configs/doccano.yml"), "--config", help="Doccano settings")
+SERVER_DIR = typer.Option(None, "--dir", help="Local server directory (default: WORKBENCH_DOCCANO_DIR, else the config's)")
+
+
+def _paths(settings, server_dir: Optional[Path]):
+    from workbench.doccano.server import server_paths
+
+    return server_paths(server_dir or settings.server.resolved_dir)
+
+
+def _prompt(text: str) -> str | None:
+    # Only a person at a terminal can answer; CI and scripts get the error instead.
+    return typer.prompt(text, hide_input=True) if sys.stdin.isatty() else None
+
+
+def _session(settings, server_dir: Optional[Path]):
+    """Log in with DOCCANO_* (or the local server and its generated password)."""
+    from workbench.doccano.client import connect
+    from workbench.doccano.config import resolve_credentials
+    from workbench.doccano.server import local_url, read_password
+
+    paths = _paths(settings, server_dir)
+    credentials = resolve_credentials(local_url(paths), lambda: read_password(paths), _prompt)
+    return connect(credentials, settings.timeout, settings.task_timeout)
+
+
+def _project(session, settings):
+    from workbench.errors import WorkbenchError
+
+    project = session.find_project(settings.project)
+    if project is None:
+        raise WorkbenchError(f"Doccano at {session.url} has no project {settings.project!r}; run `workbench doccano push` first")
+    return project
+
+
+@app.command("up")
+@clean_errors
+def up(
+    port: Optional[int] = typer.Option(None, help="Port on 127.0.0.1 (default: the config's, 8000)"),
+    server_dir: Optional[Path] = SERVER_DIR,
+    config: Path = CONFIG,
+):
+    """Install Doccano 1.8.4 (once), create the admin user and start the server on 127.0.0.1."""
+    from tqdm import tqdm
+
+    from workbench.doccano.config import DEFAULT_USERNAME, ENV_PASSWORD, ENV_USERNAME, load_settings
+    from workbench.doccano.server import up as start_server
+
+    settings = load_settings(config)
+    paths = _paths(settings, server_dir)
+    username = os.environ.get(ENV_USERNAME) or DEFAULT_USERNAME
+    with tqdm(total=3, desc="doccano up", bar_format="{desc} (step {n}/{total}, {elapsed})") as bar:
+        steps: list[str] = []
+
+        def step(what: str) -> None:
+            if steps:
+                bar.update(1)
+            steps.append(what)
+            bar.set_description(what)
+
+        url = start_server(
+            paths, Path(settings.server.constraints), port or settings.server.port, username, os.environ.get(ENV_PASSWORD),
+            settings.server.workers, settings.server.concurrency, step,
+        )
+        bar.update(1)
+    where = f"from {ENV_PASSWORD}" if os.environ.get(ENV_PASSWORD) else f"in {paths.password_file} (readable only by you)"
+    typer.echo(f"Doccano runs at {url}; user {username}, password {where}")
+
+
+@app.command("down")
+@clean_errors
+def down(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
+    """Stop the local server's processes (exactly those `up` started)."""
+    from workbench.doccano.config import load_settings
+    from workbench.doccano.server import stop
+
+    pids = stop(_paths(load_settings(config), server_dir))
+    typer.echo(f"stopped Doccano (pids {', '.join(map(str, pids))})" if pids else "Doccano was not running")
+
+
+@app.command("status")
+@clean_errors
+def status(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
+    """Say whether the local server runs and where; exit 1 if it does not."""
+    from workbench.doccano.config import load_settings
+    from workbench.doccano.server import status as server_status
+
+    state = server_status(_paths(load_settings(config), server_dir))
+    if not state.running:
+        typer.echo("Doccano is not running" + (f" (stale processes: {state.pids})" if state.pids else ""))
+        raise typer.Exit(1)
+    pids = ", ".join(f"{name} pid {pid}" for name, pid in sorted(state.pids.items()))
+    typer.echo(f"Doccano runs at {state.url} ({pids}); {'answering' if state.healthy else 'NOT answering its health check'}")
+
+
+@app.command("push")
+@clean_errors
+def push(
+    split: Optional[str] = typer.Option(None, help="Only articles of this corpus split"),
+    ids: Optional[List[str]] = typer.Option(None, "--ids", help="Only these doc_ids (repeat, or separate with commas)"),
+    with_predictions: Optional[Path] = typer.Option(None, "--with-predictions", help="Trained pipeline whose entities and relations become pre-annotations"),
+    corpus: Path = typer.Option(Path("corpus/build"), help="Built corpus"),
+    server_dir: Optional[Path] = SERVER_DIR,
+    config: Path = CONFIG,
+):
+    """Create or reuse the project, then upload the articles it lacks (idempotent), with optional pre-annotations."""
+    from workbench.doccano.config import load_settings
+    from workbench.doccano.push import articles_from_corpus, model_predictor
+    from workbench.doccano.push import push as push_project
+    from workbench.labels import load_labels
+
+    settings = load_settings(config)
+    wanted = [i for item in ids or [] for i in item.split(",") if i]
+    articles = articles_from_corpus(corpus, split, wanted)
+    predict = model_predictor(with_predictions) if with_predictions else None
+    guideline = _read_guideline(Path(settings.guidelines))
+    session = _session(settings, server_dir)
+    result = push_project(
+        session, settings.project, settings.description, guideline, load_labels(settings.labels), articles, predict, settings.batch_size
+    )
+    verb = "created" if result.created else "reused"
+    typer.echo(
+        f"{verb} project {result.project.name!r} (id {result.project.id}) at {session.url}: uploaded {result.uploaded} "
+        f"articles, {result.already_there} already there"
+        + (f", removed {result.duplicates_removed} duplicate examples" if result.duplicates_removed else "")
+    )
+
+
+def _read_guideline(path: Path) -> str:
+    from workbench.errors import WorkbenchError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read the guidelines: {exc.strerror or exc}", path=path) from None
+
+
+@app.command("pull")
+@clean_errors
+def pull(
+    name: Optional[str] = typer.Option(None, help="Snapshot name (default: <project>-<UTC time>)"),
+    include_unconfirmed: bool = typer.Option(False, "--include-unconfirmed", help="Also examples an annotator labelled but did not confirm"),
+    allow_invalid: bool = typer.Option(False, "--allow-invalid", help="Write the snapshot even if validation finds problems"),
+    corpus: Path = typer.Option(Path("corpus/build"), help="Corpus to check texts against (skipped if absent)"),
+    max_bytes: int = typer.Option(1 << 30, help="Largest export accepted, packed and unpacked"),
+    server_dir: Optional[Path] = SERVER_DIR,
+    config: Path = CONFIG,
+):
+    """Export the annotations, one validated file per annotator, into a new immutable snapshot."""
+    from workbench.corpus.store import corpus_index
+    from workbench.doccano.config import load_settings
+    from workbench.doccano.pull import pull as pull_snapshot
+    from workbench.errors import WorkbenchError
+    from workbench.labels import load_labels
+
+    settings = load_settings(config)
+    index = corpus_index(corpus) if (corpus / "dataset_info.json").exists() else None
+    session = _session(settings, server_dir)
+    result = pull_snapshot(
+        session, settings.project, Path(settings.snapshots), load_labels(settings.labels), name, include_unconfirmed, index,
+        allow_invalid, max_bytes,
+    )
+    for problem in result.problems:
+        typer.echo(str(problem), err=True)
+    if result.unmapped:
+        typer.secho(f"warning: {result.unmapped} examples have no doc_id in Doccano and were left out", fg=typer.colors.YELLOW, err=True)
+    if result.path is None:
+        raise WorkbenchError(f"{len(result.problems)} validation problems; no snapshot written (fix them in Doccano, or pass --allow-invalid)")
+    counts = ", ".join(f"{user} {c['documents']}" for user, c in result.manifest["counts"].items()) or "no annotator"
+    typer.echo(f"snapshot {result.path}: documents per annotator: {counts}")
+
+
+@app.command("progress")
+@clean_errors
+def progress(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
+    """Per project member, how many documents they confirmed."""
+    from workbench.doccano.config import load_settings
+
+    settings = load_settings(config)
+    session = _session(settings, server_dir)
+    project = _project(session, settings)
+    for row in sorted(session.progress(project.id), key=lambda p: p.username):
+        typer.echo(f"{row.username}\t{row.confirmed}/{row.total} confirmed")
+
+
+@app.command("bench")
+@clean_errors
+def bench(
+    n: int = typer.Argument(..., min=1, help="Number of synthetic articles"),
+    keep: bool = typer.Option(False, "--keep", help="Keep the benchmark project in Doccano afterwards"),
+    server_dir: Optional[Path] = SERVER_DIR,
+    config: Path = CONFIG,
+):
+    """Push and pull N synthetic articles with pre-annotations; print documents per second for each."""
+    from workbench.doccano.bench import run_bench
+    from workbench.doccano.config import load_settings
+    from workbench.labels import load_labels
+
+    settings = load_settings(config)
+    session = _session(settings, server_dir)
+    result = run_bench(session, n, load_labels(settings.labels), settings.batch_size, keep)
+    typer.echo(f"push: {result.documents} documents in {result.push_seconds:.1f} s = {result.push_rate:.1f} documents/s")
+    typer.echo(f"pull: {result.pulled} documents in {result.pull_seconds:.1f} s = {result.pull_rate:.1f} documents/s")
+
+
+@annotator_app.command("add")
+@clean_errors
+def annotator_add(
+    username: str = typer.Argument(..., help="User name"),
+    role: str = typer.Option("annotator", help="annotator, annotation_approver or project_admin"),
+    no_seed: bool = typer.Option(False, "--no-seed", help="Do not copy the pre-annotations into the user's own annotations"),
+    server_dir: Optional[Path] = SERVER_DIR,
+    config: Path = CONFIG,
+):
+    """Create the user (password from DOCCANO_ANNOTATOR_PASSWORD or a prompt), add them to the project, give them the pre-annotations."""
+    from workbench.doccano.annotators import ENV_ANNOTATOR_PASSWORD, add_annotator
+    from workbench.doccano.config import load_settings
+    from workbench.errors import WorkbenchError
+
+    def password() -> str:
+        secret = os.environ.get(ENV_ANNOTATOR_PASSWORD)
+        if not secret and sys.stdin.isatty():
+            secret = typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
+        if not secret:
+            raise WorkbenchError(f"no password for {username!r}: set {ENV_ANNOTATOR_PASSWORD}")
+        return secret
+
+    settings = load_settings(config)
+    session = _session(settings, server_dir)
+    project = _project(session, settings)
+    result = add_annotator(session, project.id, username, password, role, seed=not no_seed)
+    what = "created user" if result.created else "user"
+    membership = f"now {role}" if result.role_changed else f"already {role}"
+    typer.echo(f"{what} {username}: {membership} in {project.name!r}; pre-annotations copied for {result.seeded} documents")
