@@ -28,3 +28,9 @@ test: install
 
 clean:
 	rm -rf corpus/build training/corpus training/runs training/models reports
+
+# Headless Chromium (Debian's package) for the HTML report's browser test; `make test` needs it.
+.PHONY: browser
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+test: browser
