@@ -88,6 +88,16 @@ def repo_corpus(tmp_path):
     return build_repo_corpus(tmp_path)
 
 
+@pytest.fixture
+def repo_docbins(tmp_path, repo_corpus) -> Path:
+    """train/dev/test DocBins of the repository's gold, by the corpus split, in tmp_path/docbins."""
+    from workbench.corpus.store import corpus_index
+    from workbench.training.convert import convert_gold
+
+    convert_gold([GOLD], corpus_index(repo_corpus.output), tmp_path / "docbins")
+    return tmp_path / "docbins"
+
+
 def write_jsonl(path: Path, rows: list) -> Path:
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import GOLD, ROOT
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -34,16 +34,12 @@ def test_nested_order_is_seeded_and_independent_of_input_order():
     assert ids(nested_order(docs, 1)) != ids(nested_order(docs, 2))
 
 
-def test_train_curve_cli_with_tiny_step_counts(tmp_path, repo_corpus):
-    docbins = tmp_path / "docbins"
-    assert runner.invoke(app, ["data", str(GOLD), "--corpus", repo_corpus.output, "-o", str(docbins)]).exit_code == 0
+def test_train_curve_cli_with_tiny_step_counts(tmp_path, repo_docbins):
     out = tmp_path / "curve"
-    result = runner.invoke(
-        app,
-        ["train-curve", "--data", str(docbins), "--ner-config", str(ROOT / "configs/ner.cfg"), "--rel-config", str(ROOT / "configs/rel.cfg"),
-         "--labels", str(ROOT / "configs/labels.yml"), "-o", str(out), "--bootstrap", "0",
-         "--training.max_steps", "4", "--training.eval_frequency", "2"],
-    )
+    args = ["train-curve", "--data", str(repo_docbins), "--ner-config", str(ROOT / "configs/ner.cfg"), "--rel-config", str(ROOT / "configs/rel.cfg"),
+            "--labels", str(ROOT / "configs/labels.yml"), "-o", str(out), "--bootstrap", "0",
+            "--training.max_steps", "4", "--training.eval_frequency", "2"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     curve = json.loads((out / "curve.json").read_text())
     points = curve["points"]

@@ -11,10 +11,10 @@ from workbench.cli._common import clean_errors
 
 
 def _headline(name: str, micro, ci: dict | None, where: str) -> str:
-    interval = ""
-    if ci and ci.get("micro", {}).get("precision"):
+    interval = ", no interval"
+    if ci and ci["micro"]["precision"]:
         lo, hi = ci["micro"]["precision"]["lo"], ci["micro"]["precision"]["hi"]
-        interval = f", 95% interval {lo:.3f}-{hi:.3f}"
+        interval = f", precision 95% interval {lo:.3f}-{hi:.3f}"
     return f"{name} precision {micro['precision']:.3f} (recall {micro['recall']:.3f}, F1 {micro['f1']:.3f}{interval}) {where}"
 
 

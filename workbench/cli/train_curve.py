@@ -8,14 +8,15 @@ from typing import List, Optional
 import typer
 
 from workbench.cli._common import clean_errors
+from workbench.cli.train import DOCBINS, NER_CONFIG, REL_CONFIG
 
 
 @clean_errors
 def train_curve(
     ctx: typer.Context,
-    ner_config: Path = typer.Option(Path("configs/ner.cfg"), help="NER training config"),
-    rel_config: Path = typer.Option(Path("configs/rel.cfg"), help="Relation training config"),
-    data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy, dev.spacy and test.spacy"),
+    ner_config: Path = NER_CONFIG,
+    rel_config: Path = REL_CONFIG,
+    data: Path = DOCBINS,
     labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config"),
     split: str = typer.Option("dev", help="Score each point on this split's DocBin"),
     output: Path = typer.Option(Path("training/curve"), "--output", "-o", help="Folder for curve.json and curve.png"),

@@ -30,7 +30,7 @@ class BootstrapSettings:
         if not self.samples:
             note = "no intervals: bootstrap turned off"
         elif not usable:
-            note = f"no intervals: they would rest on {documents} document(s), and resampling fewer than 2 documents cannot vary"
+            note = f"no intervals: they would rest on {documents} document{'' if documents == 1 else 's'}, and resampling fewer than 2 documents cannot vary"
         else:
             note = f"percentile intervals from {self.samples} resamples of the {documents} documents"
         return {

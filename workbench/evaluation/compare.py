@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.evaluation.report import Report, pct, pct_ci
+from workbench.evaluation.report import Report, count, pct, pct_ci
 
 METRICS = ("precision", "recall", "f1")
 TASKS = (("ner", "Entities (NER)"), ("rel", "Relations, end to end"), ("rel_gold_entities", "Relations on gold entities"))
@@ -87,7 +87,8 @@ def compare_runs(a: dict, b: dict) -> dict:
         result["notes"].append("the runs were scored on different documents, so differences mix the models with the data")
     for side, metrics in (("A", a), ("B", b)):
         if not (metrics.get("bootstrap") or {}).get("intervals"):
-            result["notes"].append(f"run {side} has no intervals ({(metrics.get('bootstrap') or {}).get('note', 'metrics from before intervals')})")
+            note = (metrics.get("bootstrap") or {}).get("note", "no intervals (metrics written before there were any)")
+            result["notes"].append(f"run {side}: {note}")
     return result
 
 
@@ -106,7 +107,7 @@ def comparison_report(result: dict, run_a: str, run_b: str) -> Report:
     report.h(1, "Comparison of two evaluation runs")
     for side, run in (("A", run_a), ("B", run_b)):
         d = result[side.lower()]
-        report.p(f"**{side}**: `{run}`: model `{d['model']}`, {d['documents']} documents ({d['split'] or 'all gold'}).")
+        report.p(f"**{side}**: `{run}`: model `{d['model']}`, {count(d['documents'] or 0, 'document')} ({d['split'] or 'all gold'}).")
     report.p(
         "Scores in %, with 95% intervals in brackets. better / worse: B's interval lies wholly above / below A's; "
         "within noise: the intervals overlap."

@@ -132,7 +132,7 @@ def plot_systems(rows: list[tuple[str, dict]], title: str, path: Path) -> None:
     _save(fig, path)
 
 
-def plot_learning_curve(points: list[dict], path: Path) -> None:
+def plot_learning_curve(points: list[dict], title: str, path: Path) -> None:
     """NER and relation precision and F1 against the number of training documents."""
     plt = _pyplot()
     sizes = [p["train_documents"] for p in points]
@@ -151,4 +151,5 @@ def plot_learning_curve(points: list[dict], path: Path) -> None:
         ax.set_xticks(sizes)
         ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
     _save(fig, path)

@@ -51,6 +51,11 @@ class Report:
         self.blocks.append(("img", name, alt))
 
 
+def count(n: int, noun: str) -> str:
+    """'1 document', '2 documents'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def pct(value: float) -> str:
     return f"{100 * value:.1f}"
 
@@ -73,7 +78,7 @@ def _intro(report: Report, evaluation: Evaluation, metrics: dict) -> None:
     where = f"the **{evaluation.split}** split" if evaluation.split else "all gold documents"
     report.h(1, "Evaluation report")
     report.p(
-        f"Model `{evaluation.model}` on {where}: {len(evaluation.doc_ids)} documents "
+        f"Model `{evaluation.model}` on {where}: {count(len(evaluation.doc_ids), 'document')} "
         f"({', '.join(evaluation.doc_ids)})."
     )
     report.p(
@@ -90,7 +95,7 @@ def _intro(report: Report, evaluation: Evaluation, metrics: dict) -> None:
         )
     elif boot["samples"]:
         report.p(
-            f"**No confidence intervals:** these figures rest on {n} document{'s' if n != 1 else ''}. Resampling "
+            f"**No confidence intervals:** these figures rest on {count(n, 'document')}. Resampling "
             "fewer than two documents always returns the same figures, so an interval would look falsely "
             "precise; read every figure as one document's result. For intervals, evaluate on more documents "
             "(e.g. `--split dev --split test`)."

@@ -129,7 +129,8 @@ def run_learning_curve(
         "points": points,
     }
     write_json(output / "curve.json", result)
-    plot_learning_curve(points, output / "curve.png")
+    title = f"Learning curve: scored on {len(gold)} {split} document{'s' if len(gold) != 1 else ''}"
+    plot_learning_curve(points, title, output / "curve.png")
     return result
 
 
