@@ -22,6 +22,10 @@ def _color(name: str, colors: dict[str, str], index: int) -> str:
     return colors.get(name) or FALLBACK_COLORS[index % len(FALLBACK_COLORS)]
 
 
+def relation_palette(types: list[str], colors: dict[str, str]) -> dict[str, str]:
+    return {t: _color(t, colors, i) for i, t in enumerate(types)}
+
+
 def _striped(color: str) -> str:
     # displaCy puts the colour into a CSS background, so a gradient marks an unmatched span.
     return f"repeating-linear-gradient(135deg, {color}, {color} 6px, #ffffff 6px, #ffffff 9px)"
@@ -101,7 +105,7 @@ def relation_svg(outcome: DocOutcome, rows: list[dict], colors: dict[str, str], 
     upper, lower = MAX_RISE + 10, MAX_RISE + 10
     band_top, band_bottom = upper, upper + BAND
     height = band_bottom + lower
-    palette = {t: _color(t, colors, i) for i, t in enumerate(types)}
+    palette = relation_palette(types, colors)
     parts = [
         f'<svg class="arcs" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
         f'<text x="4" y="14" class="side">gold</text><text x="4" y="{height - 6}" class="side">predicted</text>',

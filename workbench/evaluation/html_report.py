@@ -11,7 +11,7 @@ import re
 from html import escape
 from pathlib import Path
 
-from workbench.evaluation.doc_view import document_html
+from workbench.evaluation.doc_view import document_html, relation_palette
 from workbench.evaluation.evaluate import Evaluation
 
 CSS = """
@@ -31,6 +31,7 @@ svg.arcs text.node { font-size: 11px; } svg.arcs text.side { font-size: 11px; fi
 table.relations tr.missed td, table.relations tr.false-positive td { background: #fff1f1; }
 table.relations tr.hit td { background: #f1fff3; }
 .legend { font-size: 13px; color: #555; }
+.swatch { border-bottom: 3px solid; margin-right: 12px; padding-bottom: 1px; }
 """
 
 
@@ -80,6 +81,12 @@ def _documents_html(evaluation: Evaluation, colors: dict[str, str]) -> list[str]
            "positive (below); an arrowhead points at the tail of a directed type." if with_relations else "")
         + "</p>",
     ]
+    if with_relations:
+        swatches = "".join(
+            f'<span class="swatch" style="border-color: {color}">{escape(name)}</span>'
+            for name, color in relation_palette(evaluation.relation_types, colors).items()
+        )
+        parts.append(f'<p class="legend">Relation types: {swatches}</p>')
     for outcome in evaluation.outcomes:
         parts.append(
             document_html(outcome, colors, evaluation.labels, evaluation.relation_types, evaluation.symmetric, with_relations)
