@@ -6,14 +6,14 @@ BIN := $(VENV)/bin
 WB := $(BIN)/workbench
 GOLD := annotations/gold/diplomatic.jsonl
 
-.PHONY: install demo test corpus clean
+.PHONY: install browser demo test corpus clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,baseline]"
 	touch $@
 
 demo: install
@@ -23,8 +23,13 @@ demo: install
 	$(WB) train all
 	$(WB) evaluate --model training/models/diplomatic --data $(GOLD) --split test -o reports/diplomatic
 
-test: install
+# Headless Chromium (Debian's package) for the HTML report's browser test.
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The tests start their own Doccano server (installed once into .doccano/venv).
+test: install browser
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf corpus/build training/corpus training/runs training/models reports
+	rm -rf corpus/build training/corpus training/runs training/models training/curve reports test-artifacts

@@ -28,8 +28,50 @@ def gold_records():
     return read_records(GOLD)
 
 
+def ruler_nlp(gold_records):
+    """A real (rule-based) pipeline: patterns from two gold docs, so it is right on some spans and wrong on others."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    patterns = {(r.text[e.start : e.end], e.label) for r in gold_records[:2] for e in r.entities}
+    # A deliberately wrong label and a boundary error, so every kind of mistake shows up.
+    patterns |= {("Fidan", "GPE"), ("Foreign", "NORP")}
+    ruler.add_patterns([{"label": label, "pattern": text} for text, label in sorted(patterns)])
+    return nlp
+
+
+@pytest.fixture(scope="session")
+def ruler_model(tmp_path_factory, gold_records):
+    path = tmp_path_factory.mktemp("model") / "ruler"
+    ruler_nlp(gold_records).to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ruler_rel_model(tmp_path_factory, gold_records):
+    """The ruler with an initialised but untrained relation_extractor: a full NER -> REL pipeline in a second.
+
+    Its relation scores are arbitrary but fixed once saved, which is all a report needs.
+    """
+    from spacy.training import Example
+    from thinc.api import fix_random_seed
+
+    from workbench.docs import record_to_doc
+
+    nlp = ruler_nlp(gold_records)
+    nlp.add_pipe("relation_extractor")
+    examples = [Example(nlp.make_doc(r.text), nlp.get_pipe("sentencizer")(record_to_doc(nlp.make_doc, r))) for r in gold_records]
+    fix_random_seed(0)
+    nlp.get_pipe("relation_extractor").initialize(lambda: examples, nlp=nlp, labels_path=str(ROOT / "configs" / "labels.yml"))
+    path = tmp_path_factory.mktemp("model") / "ruler-rel"
+    nlp.to_disk(path)
+    return path
+
+
 def build_repo_corpus(folder: Path) -> CorpusConfig:
-    """The bundled corpus built into folder with the repository's corpus config and split lock."""
+    """The bundled corpus built into `folder` with the repository's corpus config and split lock."""
     from workbench.corpus.build import load_corpus_config
 
     cfg = load_corpus_config(ROOT / "configs" / "corpus.yml")
@@ -44,6 +86,16 @@ def build_repo_corpus(folder: Path) -> CorpusConfig:
 @pytest.fixture
 def repo_corpus(tmp_path):
     return build_repo_corpus(tmp_path)
+
+
+@pytest.fixture
+def repo_docbins(tmp_path, repo_corpus) -> Path:
+    """train/dev/test DocBins of the repository's gold, by the corpus split, in tmp_path/docbins."""
+    from workbench.corpus.store import corpus_index
+    from workbench.training.convert import convert_gold
+
+    convert_gold([GOLD], corpus_index(repo_corpus.output), tmp_path / "docbins")
+    return tmp_path / "docbins"
 
 
 def write_jsonl(path: Path, rows: list) -> Path:

@@ -20,21 +20,6 @@ from workbench.records import read_records
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def ruler_model(tmp_path_factory, gold_records):
-    """A real (rule-based) pipeline: patterns from two gold docs, so it is right on some spans and wrong on others."""
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe("entity_ruler")
-    patterns = {(r.text[e.start : e.end], e.label) for r in gold_records[:2] for e in r.entities}
-    # A deliberately wrong label and a boundary error, so every kind of mistake shows up.
-    patterns |= {("Fidan", "GPE"), ("Foreign", "NORP")}
-    ruler.add_patterns([{"label": label, "pattern": text} for text, label in sorted(patterns)])
-    path = tmp_path_factory.mktemp("model") / "ruler"
-    nlp.to_disk(path)
-    return path
-
-
 def spacy_scores(nlp, records):
     examples = [Example(nlp(r.text), record_to_doc(nlp.make_doc, r)) for r in records]
     return Scorer.score_spans(examples, "ents")
@@ -95,10 +80,19 @@ def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corp
     assert "## False positives" in report and "## False negatives" in report
     assert (out / "per_label.png").stat().st_size > 1000
 
-    # Same inputs, same report.
+    # One test document: no interval, and the report says so rather than print a falsely narrow one.
+    assert metrics["bootstrap"]["documents"] == 1 and metrics["bootstrap"]["intervals"] is False
+    assert metrics["ner"]["ci"] is None
+    assert "**No confidence intervals:** these figures rest on 1 document." in report
+
+    # Same inputs, same report: every file, the baselines, plots and HTML included.
+    assert set(metrics["baselines"]) >= {"gazetteer"}
     again = tmp_path / "again"
     runner.invoke(app, args[:-1] + [str(again)])
-    for name in ("metrics.json", "report.md", "per_label.png"):
+    names = sorted(p.name for p in out.iterdir())
+    assert {"metrics.json", "report.md", "report.html", "per_label.png", "confusion.png", "systems_ner.png"} <= set(names)
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
 
 
@@ -177,3 +171,51 @@ def test_relation_items_ignore_direction_only_for_symmetric_types():
     fwd, bwd = relation_items(forward, {"MET"}), relation_items(backward, {"MET"})
     assert fwd[0] == bwd[0]
     assert fwd[1] != bwd[1]
+
+
+def test_intervals_over_several_documents_bracket_the_scores(tmp_path, ruler_model, repo_corpus):
+    out = tmp_path / "r"
+    args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "dev", "--split", "test",
+            "--corpus", repo_corpus.output, "-o", str(out), "--bootstrap", "200", "--seed", "3", "--no-baselines", "--no-html"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] == "dev+test" and metrics["documents"] == 2
+    assert metrics["bootstrap"] == {**metrics["bootstrap"], "samples": 200, "seed": 3, "documents": 2, "intervals": True}
+    for metric in ("precision", "recall", "f1"):
+        interval = metrics["ner"]["ci"]["micro"][metric]
+        assert interval["lo"] <= metrics["ner"]["micro"][metric] <= interval["hi"], metric
+    # Intervals where a label has something to score, and the same keys as before beside them.
+    assert set(metrics["ner"]) >= {"micro", "macro", "per_label", "ci", "partial", "errors", "confusion"}
+    assert set(metrics["ner"]["ci"]["per_label"]) == set(metrics["ner"]["per_label"])
+    assert "baselines" not in metrics and not (out / "report.html").exists()
+    assert "95% intervals" in (out / "report.md").read_text()
+
+
+def test_min_precision_gate_fails_after_writing_the_report(tmp_path, ruler_model):
+    out = tmp_path / "r"
+    base = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "-o", str(out), "--no-baselines", "--no-html", "--bootstrap", "0"]
+    passed = runner.invoke(app, base + ["--min-precision", "0.01"])
+    assert passed.exit_code == 0, passed.output
+    precision = json.loads((out / "metrics.json").read_text())["ner"]["micro"]["precision"]
+    (out / "metrics.json").unlink()
+    failed = runner.invoke(app, base + ["--min-precision", "0.99"])
+    assert failed.exit_code == 1
+    assert f"error: NER precision {precision:.3f} is below --min-precision 0.99" in failed.output
+    assert (out / "metrics.json").exists()  # the report is there to read why
+    no_rel = runner.invoke(app, base + ["--min-rel-precision", "0.1"])
+    assert no_rel.exit_code == 1 and "needs a pipeline with a relation model" in no_rel.output
+
+
+def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model():
+    from workbench.evaluation.evaluate import classify_relation_errors
+    from workbench.records import AnnotatedDoc, Entity, Relation
+
+    text = "Fidan met Rubio and Barrot in Paris as minister ."
+    person = [Entity(1, "PERSON", 0, 5), Entity(2, "PERSON", 10, 15), Entity(3, "PERSON", 20, 26)]
+    gold = AnnotatedDoc("d", text, person, [Relation(1, 1, 2, "MET"), Relation(2, 1, 3, "MET")])
+    # Rubio found, but the relation missed; Barrot predicted as a GPE, so its relation could not be found.
+    predicted = AnnotatedDoc("d", text, person[:2] + [Entity(3, "GPE", 20, 26), Entity(4, "PERSON", 30, 35)],
+                             [Relation(1, 1, 4, "MET")])
+    errors = {(e.kind, e.tail, e.cause) for e in classify_relation_errors(gold, predicted, {"MET"})}
+    assert errors == {("FN", "Rubio", "relation_model"), ("FN", "Barrot", "entities"), ("FP", "Paris", "entities")}

@@ -10,34 +10,80 @@ import typer
 from workbench.cli._common import clean_errors
 
 
+def _headline(name: str, micro, ci: dict | None, where: str) -> str:
+    interval = ", no interval"
+    if ci and ci["micro"]["precision"]:
+        lo, hi = ci["micro"]["precision"]["lo"], ci["micro"]["precision"]["hi"]
+        interval = f", precision 95% interval {lo:.3f}-{hi:.3f}"
+    return f"{name} precision {micro['precision']:.3f} (recall {micro['recall']:.3f}, F1 {micro['f1']:.3f}{interval}) {where}"
+
+
 @clean_errors
 def evaluate(
     model: Path = typer.Option(..., help="Trained pipeline"),
     data: List[Path] = typer.Option(..., help="Gold annotation file(s)"),
-    split: Optional[str] = typer.Option(None, help="Only gold documents of this corpus split"),
+    split: Optional[List[str]] = typer.Option(None, help="Only gold documents of this corpus split (repeat for several)"),
     output: Path = typer.Option(..., "--output", "-o", help="Report folder"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus with the document split"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config"),
+    bootstrap: int = typer.Option(1000, help="Bootstrap resamples of the documents for the intervals (0: none)"),
+    seed: int = typer.Option(0, help="Seed of the bootstrap"),
+    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Score the baselines beside the model (needs the corpus)"),
+    html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html"),
+    min_precision: Optional[float] = typer.Option(None, help="Exit 1 if NER micro precision is below this (a CI gate)"),
+    min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
 ):
-    """Write OUTPUT/metrics.json and OUTPUT/report.md; print the headline precision."""
+    """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
     from workbench.corpus.store import corpus_index
-    from workbench.evaluation.evaluate import evaluate_records, select_gold
+    from workbench.errors import WorkbenchError
+    from workbench.evaluation.bootstrap import BootstrapSettings
+    from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
     from workbench.evaluation.report import write_report
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
 
+    if bootstrap < 0:
+        raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     scheme = load_labels(labels)
-    index = corpus_index(corpus) if split else None
+    index = corpus_index(corpus) if split or (baselines and corpus.exists()) else None
     gold = select_gold(data, split, index)
     nlp = load_pipeline(model)
-    evaluation = evaluate_records(nlp, gold, str(model), split, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types)
-    paths = write_report(evaluation, output)
-    micro = evaluation.ner.micro()
-    typer.echo(
-        f"NER precision {micro.precision:.3f} (recall {micro.recall:.3f}, F1 {micro.f1:.3f}) "
-        f"on {len(gold)} {split or 'gold'} documents"
+    split_name = "+".join(split) if split else None
+    evaluation = evaluate_records(
+        nlp, gold, str(model), split_name, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types,
+        BootstrapSettings(bootstrap, seed),
     )
-    if evaluation.rel is not None:
-        rel = evaluation.rel.micro()
-        typer.echo(f"REL precision {rel.precision:.3f} (recall {rel.recall:.3f}, F1 {rel.f1:.3f}) end to end")
-    typer.echo(f"report: {paths['report']}")
+    if baselines:
+        _add_baselines(evaluation, nlp, data, index, labels)
+    colors = {**{n: e.color for n, e in scheme.entities.items()}, **{n: r.color for n, r in scheme.relations.items()}}
+    paths = write_report(evaluation, output, colors, html=html)
+    metrics = evaluation.metrics()
+    where = f"on {len(gold)} {split_name or 'gold'} documents"
+    typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
+    if "rel" in metrics:
+        typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
+    for name, baseline in metrics.get("baselines", {}).items():
+        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
+    for note in metrics.get("notes", []):
+        typer.echo(f"note: {note}")
+    typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
+    failures = gate_failures(evaluation, min_precision, min_rel_precision)
+    if failures:
+        raise WorkbenchError("; ".join(failures))
+
+
+def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None, labels: Path) -> None:
+    from workbench.evaluation.baselines import run_baselines
+    from workbench.evaluation.evaluate import select_gold
+    from workbench.relations.signatures import signatures_from_labels_file
+
+    if index is None:
+        evaluation.notes.append("no baselines: they are built from the training split, and there is no corpus (--corpus)")
+        return
+    train = [r for r in select_gold(data, None, None) if r.doc_id in index and index[r.doc_id]["split"] == "train"]
+    if not train:
+        evaluation.notes.append("no baselines: no gold document is in the training split")
+        return
+    # The relation baseline chooses among the same candidate pairs as the model does.
+    max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
+    run_baselines(evaluation, train, signatures_from_labels_file(labels), max_distance)

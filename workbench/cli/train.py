@@ -19,6 +19,9 @@ MIN_DEV_SUPPORT = typer.Option(
     20, help="Tune a relation type's threshold only if dev has at least this many gold relations of it"
 )
 TUNE = typer.Option(True, "--tune/--no-tune", help="Tune the relation thresholds on dev after training")
+NER_CONFIG = typer.Option(Path("configs/ner.cfg"), help="NER training config")
+REL_CONFIG = typer.Option(Path("configs/rel.cfg"), help="Relation training config")
+DOCBINS = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy")
 
 
 def _train_and_install(ctx: typer.Context | None, config: Path, data: Path, run_dir: Path, output: Path) -> Path:
@@ -80,9 +83,9 @@ def train_rel(
 @app.command("all")
 @clean_errors
 def train_all(
-    ner_config: Path = typer.Option(Path("configs/ner.cfg"), help="NER training config"),
-    rel_config: Path = typer.Option(Path("configs/rel.cfg"), help="Relation training config"),
-    data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy"),
+    ner_config: Path = NER_CONFIG,
+    rel_config: Path = REL_CONFIG,
+    data: Path = DOCBINS,
     output: Path = typer.Option(Path("training/models/diplomatic"), "--output", "-o", help="The assembled NER -> REL pipeline"),
     tune: bool = TUNE,
     target_precision: Optional[float] = TARGET_PRECISION,

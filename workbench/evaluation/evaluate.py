@@ -1,7 +1,12 @@
-"""Predict on held-out gold documents and score the predictions against the gold."""
+"""Predict on held-out gold documents and score the predictions against the gold.
+
+Counts are kept per document, so that intervals can resample documents; every figure
+in metrics.json is computed from them, or from the same gold and predicted spans.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,13 +14,24 @@ from tqdm import tqdm
 
 from workbench.docs import doc_to_record, record_to_doc
 from workbench.errors import WorkbenchError
+from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
+from workbench.evaluation.matching import (
+    FN_CLASSES,
+    FP_CLASSES,
+    Span,
+    confusion_matrix,
+    error_class,
+    semeval_schemes,
+)
 from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.records import AnnotatedDoc, read_records
+
+RELATION_CAUSES = ("entities", "relation_model")
 
 
 @dataclass
 class SpanError:
-    """A false positive or false negative, with the sentence it sits in."""
+    """A false positive or false negative, with the sentence it sits in and why it is wrong."""
 
     doc_id: str
     kind: str  # "FP" or "FN"
@@ -24,6 +40,55 @@ class SpanError:
     end: int
     text: str
     sentence: str
+    error_class: str = ""  # boundary, label, boundary+label, spurious (FP) or missed (FN)
+
+
+@dataclass
+class RelationError:
+    """An end-to-end relation false positive or false negative, and which step it comes from.
+
+    cause "entities": an argument span was not predicted exactly (FN) or is not a gold entity
+    (FP); "relation_model": both arguments were right, the relation decision was not.
+    """
+
+    doc_id: str
+    kind: str
+    type: str
+    head: str
+    tail: str
+    cause: str
+
+
+@dataclass
+class SystemScores:
+    """One system's strict counts per evaluated document: NER, relations end to end and on gold entities."""
+
+    ner: list[LabelledScores]
+    rel: list[LabelledScores] | None = None
+    rel_gold_entities: list[LabelledScores] | None = None
+
+    def metrics(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict:
+        metrics = {"ner": task_metrics(self.ner, labels, bootstrap)}
+        if self.rel is not None:
+            metrics["rel"] = {
+                **task_metrics(self.rel, relation_types, bootstrap),
+                "gold_entities": task_metrics(self.rel_gold_entities, relation_types, bootstrap),
+            }
+        return metrics
+
+
+def task_metrics(per_doc: list[LabelledScores], labels: list[str], bootstrap: BootstrapSettings) -> dict:
+    """The summed counts' micro/macro/per-label scores, and their intervals under "ci" (None if none)."""
+    return {**LabelledScores.total(per_doc).to_dict(labels), "ci": bootstrap_intervals(per_doc, labels, bootstrap)}
+
+
+@dataclass
+class DocOutcome:
+    """One evaluated document: gold, prediction, and relations predicted on the gold entities."""
+
+    gold: AnnotatedDoc
+    predicted: AnnotatedDoc
+    on_gold_entities: AnnotatedDoc | None = None
 
 
 @dataclass
@@ -32,13 +97,33 @@ class Evaluation:
     split: str | None
     doc_ids: list[str]
     labels: list[str]
-    ner: LabelledScores
+    scores: SystemScores
     errors: list[SpanError] = field(default_factory=list)
     relation_types: list[str] = field(default_factory=list)
-    # End to end: relations predicted on predicted entities.
-    rel: LabelledScores | None = None
-    # The relation model alone: relations predicted on the gold entities.
-    rel_gold_entities: LabelledScores | None = None
+    outcomes: list[DocOutcome] = field(default_factory=list)
+    symmetric: set[str] = field(default_factory=set)
+    bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
+    relation_errors: list[RelationError] = field(default_factory=list)
+    # The relation model's scores on every candidate of the gold-entity docs: {type: [(score, is_gold)]},
+    # the number of gold relations per type, and the model's per-type thresholds.
+    threshold_cells: tuple[dict, dict, dict] | None = None
+    # Filled in by evaluation.baselines.run_baselines.
+    baselines: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ner(self) -> LabelledScores:
+        return LabelledScores.total(self.scores.ner)
+
+    @property
+    def rel(self) -> LabelledScores | None:
+        """End to end: relations predicted on predicted entities."""
+        return None if self.scores.rel is None else LabelledScores.total(self.scores.rel)
+
+    @property
+    def rel_gold_entities(self) -> LabelledScores | None:
+        """The relation model alone: relations predicted on the gold entities."""
+        return None if self.scores.rel_gold_entities is None else LabelledScores.total(self.scores.rel_gold_entities)
 
     def metrics(self) -> dict:
         metrics = {
@@ -46,39 +131,73 @@ class Evaluation:
             "documents": len(self.doc_ids),
             "document_ids": self.doc_ids,
             "model": self.model,
-            "ner": self.ner.to_dict(self.labels),
+            "bootstrap": self.bootstrap.describe(len(self.doc_ids)),
+            **self.scores.metrics(self.labels, self.relation_types, self.bootstrap),
         }
-        if self.rel is not None:
-            metrics["rel"] = {
-                **self.rel.to_dict(self.relation_types),
-                "gold_entities": self.rel_gold_entities.to_dict(self.relation_types),
+        pairs = [(spans_of(o.gold), spans_of(o.predicted)) for o in self.outcomes]
+        metrics["ner"]["partial"] = semeval_schemes(pairs, self.labels)
+        metrics["ner"]["errors"] = {
+            kind: {name: sum(e.kind == kind and e.error_class == name for e in self.errors) for name in classes}
+            for kind, classes in (("FP", FP_CLASSES), ("FN", FN_CLASSES))
+        }
+        metrics["ner"]["confusion"] = confusion_matrix(pairs, self.labels)
+        if "rel" in metrics:
+            metrics["rel"]["errors"] = relation_error_counts(self.relation_errors, self.relation_types)
+            if self.threshold_cells is not None:
+                metrics["rel"]["thresholds"] = {k: round(v, 6) for k, v in self.threshold_cells[2].items()}
+        if self.baselines:
+            metrics["baselines"] = {
+                name: baseline.metrics(self.labels, self.relation_types, self.bootstrap) for name, baseline in self.baselines.items()
             }
+        if self.notes:
+            metrics["notes"] = list(self.notes)
         return metrics
 
 
-def select_gold(gold_paths: list[str | Path], split: str | None, corpus: dict[str, dict] | None) -> list[AnnotatedDoc]:
+def select_gold(
+    gold_paths: list[str | Path], split: str | list[str] | None, corpus: dict[str, dict] | None
+) -> list[AnnotatedDoc]:
+    """The gold records, or only those of the given corpus split(s)."""
     records = [r for path in gold_paths for r in read_records(path)]
-    if split is None:
+    splits = [split] if isinstance(split, str) else list(split or [])
+    if not splits:
         return records
     if corpus is None:
         raise WorkbenchError("--split needs the corpus (run `workbench corpus build`)")
     missing = [r.doc_id for r in records if r.doc_id not in corpus]
     if missing:
         raise WorkbenchError(f"gold documents not in the corpus: {', '.join(missing)}")
-    selected = [r for r in records if corpus[r.doc_id]["split"] == split]
+    selected = [r for r in records if corpus[r.doc_id]["split"] in splits]
     if not selected:
-        raise WorkbenchError(f"no gold document is in the {split!r} split")
+        raise WorkbenchError(f"no gold document is in the {'+'.join(splits)!r} split")
     return selected
 
 
-def relations_on_gold_entities(nlp, record: AnnotatedDoc) -> AnnotatedDoc:
-    """Run only the relation step on the gold entities, to isolate the relation model."""
+def spans_of(record: AnnotatedDoc) -> list[Span]:
+    return sorted(Span(e.start, e.end, e.label) for e in record.entities)
+
+
+def gold_entity_doc(nlp, record: AnnotatedDoc):
+    """The record as a Doc with its gold entities and relations, and sentence boundaries from the pipeline."""
     doc = record_to_doc(nlp.make_doc, record)
-    doc._.relations = []
-    keep = {"sentencizer", "senter", "relation_extractor"}
-    with nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in keep]):
-        doc = nlp(doc)
-    return doc_to_record(doc, record.doc_id)
+    for name in ("sentencizer", "senter"):
+        if name in nlp.pipe_names:
+            doc = nlp.get_pipe(name)(doc)
+    return doc
+
+
+def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> tuple[list[AnnotatedDoc], tuple[dict, dict, dict]]:
+    """Run only the relation step on the gold entities, to isolate the relation model.
+
+    Also returns its score on every candidate, with the gold answer, for the precision-threshold curve.
+    """
+    from workbench.relations.thresholds import scored_cells
+
+    component = nlp.get_pipe("relation_extractor")
+    docs = [gold_entity_doc(nlp, record) for record in gold]
+    cells, n_gold = scored_cells(component, docs)
+    predicted = [doc_to_record(component(doc), record.doc_id) for doc, record in zip(docs, gold)]
+    return predicted, (cells, n_gold, dict(component.thresholds))
 
 
 def sentence_of(doc, start: int, end: int) -> str:
@@ -86,6 +205,61 @@ def sentence_of(doc, start: int, end: int) -> str:
     if span is None or not doc.has_annotation("SENT_START"):
         return doc.text[max(0, start - 80) : end + 80]
     return span.sent.text
+
+
+def score_outcomes(outcomes: list[DocOutcome], symmetric: set[str]) -> SystemScores:
+    """Strict per-document counts for NER and, where there are relation predictions, relations."""
+    ner = []
+    for outcome in outcomes:
+        ner.append(LabelledScores())
+        score_items(entity_items(outcome.gold), entity_items(outcome.predicted), ner[-1])
+    if not outcomes or outcomes[0].on_gold_entities is None:
+        return SystemScores(ner)
+    rel, rel_gold = [], []
+    for outcome in outcomes:
+        gold_rels = relation_items(outcome.gold, symmetric)
+        rel.append(LabelledScores())
+        score_items(gold_rels, relation_items(outcome.predicted, symmetric), rel[-1])
+        rel_gold.append(LabelledScores())
+        score_items(gold_rels, relation_items(outcome.on_gold_entities, symmetric), rel_gold[-1])
+    return SystemScores(ner, rel, rel_gold)
+
+
+def classify_span_errors(record: AnnotatedDoc, predicted: AnnotatedDoc, doc) -> list[SpanError]:
+    """Every strict entity false positive and false negative of one document, classified."""
+    _, fps, fns = score_items(entity_items(record), entity_items(predicted), LabelledScores())
+    gold_spans, pred_spans = spans_of(record), spans_of(predicted)
+    errors = []
+    for kind, items, others, unmatched in (("FP", fps, gold_spans, "spurious"), ("FN", fns, pred_spans, "missed")):
+        for (start, end), label in items:
+            why = error_class(Span(start, end, label), others, unmatched)
+            errors.append(SpanError(record.doc_id, kind, label, start, end, record.text[start:end], sentence_of(doc, start, end), why))
+    return errors
+
+
+def classify_relation_errors(record: AnnotatedDoc, predicted: AnnotatedDoc, symmetric: set[str]) -> list[RelationError]:
+    """End-to-end relation FPs and FNs, each put down to the entities or to the relation model."""
+    _, fps, fns = score_items(relation_items(record, symmetric), relation_items(predicted, symmetric), LabelledScores())
+    gold_ents = {(e.start, e.end, e.label) for e in record.entities}
+    pred_ents = {(e.start, e.end, e.label) for e in predicted.entities}
+    errors = []
+    for kind, items, right in (("FP", fps, gold_ents), ("FN", fns, pred_ents)):
+        for (head, tail), label in items:
+            cause = "relation_model" if head in right and tail in right else "entities"
+            text = record.text
+            errors.append(RelationError(record.doc_id, kind, label, text[head[0] : head[1]], text[tail[0] : tail[1]], cause))
+    return errors
+
+
+def relation_error_counts(errors: list[RelationError], relation_types: list[str]) -> dict:
+    """{"FP"|"FN": {cause: n}, "per_type": {type: {"FP"|"FN": {cause: n}}}}."""
+    counts = Counter((e.type, e.kind, e.cause) for e in errors)
+
+    def table(types) -> dict:
+        return {kind: {cause: sum(counts[(t, kind, cause)] for t in types) for cause in RELATION_CAUSES} for kind in ("FP", "FN")}
+
+    types = sorted(set(relation_types) | {e.type for e in errors})
+    return {**table(types), "per_type": {t: table([t]) for t in types}}
 
 
 def evaluate_records(
@@ -96,6 +270,7 @@ def evaluate_records(
     labels: list[str],
     relation_types: list[str] = (),
     symmetric: set[str] = frozenset(),
+    bootstrap: BootstrapSettings = BootstrapSettings(),
 ) -> Evaluation:
     """Score `nlp` on the gold records (texts are re-annotated from scratch).
 
@@ -103,21 +278,42 @@ def evaluate_records(
     fell outside the candidate window, is a false negative.
     """
     has_rel = "relation_extractor" in nlp.pipe_names
-    rel = LabelledScores() if has_rel else None
-    rel_gold = LabelledScores() if has_rel else None
-    ner = LabelledScores()
-    errors: list[SpanError] = []
+    on_gold, cells = relations_on_gold_entities(nlp, gold) if has_rel else ([None] * len(gold), None)
+    outcomes, errors, rel_errors = [], [], []
     texts = (record.text for record in gold)
     progress = tqdm(zip(gold, nlp.pipe(texts)), total=len(gold), desc="evaluate", unit="doc", disable=len(gold) < 20)
-    for record, doc in progress:
+    for (record, doc), rel_on_gold in zip(progress, on_gold):
         predicted = doc_to_record(doc, record.doc_id)
-        _, fps, fns = score_items(entity_items(record), entity_items(predicted), ner)
+        outcomes.append(DocOutcome(record, predicted, rel_on_gold))
+        errors += classify_span_errors(record, predicted, doc)
         if has_rel:
-            gold_rels = relation_items(record, symmetric)
-            score_items(gold_rels, relation_items(predicted, symmetric), rel)
-            score_items(gold_rels, relation_items(relations_on_gold_entities(nlp, record), symmetric), rel_gold)
-        for kind, items in (("FP", fps), ("FN", fns)):
-            for (start, end), label in items:
-                errors.append(SpanError(record.doc_id, kind, label, start, end, record.text[start:end], sentence_of(doc, start, end)))
+            rel_errors += classify_relation_errors(record, predicted, symmetric)
     errors.sort(key=lambda e: (e.doc_id, e.start, e.end, e.kind))
-    return Evaluation(model_name, split, [r.doc_id for r in gold], labels, ner, errors, list(relation_types), rel, rel_gold)
+    rel_errors.sort(key=lambda e: (e.doc_id, e.kind))
+    return Evaluation(
+        model_name,
+        split,
+        [r.doc_id for r in gold],
+        list(labels),
+        score_outcomes(outcomes, set(symmetric)),
+        errors,
+        list(relation_types),
+        outcomes,
+        set(symmetric),
+        bootstrap,
+        rel_errors,
+        cells,
+    )
+
+
+def gate_failures(evaluation: Evaluation, min_precision: float | None, min_rel_precision: float | None) -> list[str]:
+    """Why the model fails the precision gate (empty if it passes): micro precision below the minimum."""
+    failures = []
+    if min_precision is not None and evaluation.ner.micro().precision < min_precision:
+        failures.append(f"NER precision {evaluation.ner.micro().precision:.3f} is below --min-precision {min_precision}")
+    if min_rel_precision is not None:
+        if evaluation.rel is None:
+            failures.append("--min-rel-precision needs a pipeline with a relation model")
+        elif evaluation.rel.micro().precision < min_rel_precision:
+            failures.append(f"REL precision {evaluation.rel.micro().precision:.3f} (end to end) is below --min-rel-precision {min_rel_precision}")
+    return failures

@@ -53,6 +53,15 @@ class LabelledScores:
     def counts(self, label: str) -> Counts:
         return self.per_label.setdefault(label, Counts())
 
+    @classmethod
+    def total(cls, parts: Iterable["LabelledScores"]) -> "LabelledScores":
+        """The sum of several documents' scores."""
+        result = cls()
+        for part in parts:
+            for label, counts in part.per_label.items():
+                result.counts(label).add(counts)
+        return result
+
     def micro(self) -> Counts:
         total = Counts()
         for counts in self.per_label.values():

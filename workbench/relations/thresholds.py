@@ -69,7 +69,7 @@ def tune_thresholds(
     Returns {type: {threshold, precision, recall, f1, support, changed}}.
     """
     docs = list(docs_with_gold)
-    cells, n_gold = _scored_cells(component, docs)
+    cells, n_gold = scored_cells(component, docs)
     report = {}
     for label in component.labels:
         enough = n_gold[label] >= max(1, min_support)
@@ -81,7 +81,7 @@ def tune_thresholds(
     return report
 
 
-def _scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str, int]]:
+def scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str, int]]:
     """Per type: (score, is_gold) for each candidate that type allows, and the number of gold relations."""
     labels, symmetric = list(component.labels), component.symmetric
     cells: dict[str, list] = {label: [] for label in labels}

@@ -1,0 +1,47 @@
+"""`workbench train-curve`: retrain on 25/50/75/100% of the training documents and plot the scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from workbench.cli._common import clean_errors
+from workbench.cli.train import DOCBINS, NER_CONFIG, REL_CONFIG
+
+
+@clean_errors
+def train_curve(
+    ctx: typer.Context,
+    ner_config: Path = NER_CONFIG,
+    rel_config: Path = REL_CONFIG,
+    data: Path = DOCBINS,
+    labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config"),
+    split: str = typer.Option("dev", help="Score each point on this split's DocBin"),
+    output: Path = typer.Option(Path("training/curve"), "--output", "-o", help="Folder for curve.json and curve.png"),
+    fraction: Optional[List[float]] = typer.Option(None, help="Fraction of the training documents (repeat; default 0.25 0.5 0.75 1)"),
+    seed: int = typer.Option(0, help="Seed of the subset order and the bootstrap"),
+    bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the intervals (0: none)"),
+):
+    """Train NER and REL per subset, score on --split, write curve.json and curve.png.
+
+    Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
+    A long command at the configs' settings: it trains both models once per subset size.
+    """
+    from spacy.cli._util import parse_config_overrides
+
+    from workbench.training.curve import FRACTIONS, run_learning_curve
+
+    result = run_learning_curve(
+        data, output, ner_config, rel_config, labels, parse_config_overrides(ctx.args), split, seed, tuple(fraction or FRACTIONS), bootstrap
+    )
+    typer.echo(f"learning curve on {result['documents']} {split} documents (of {result['train_documents']} training documents):")
+    for point in result["points"]:
+        line = f"  {point['train_documents']:>4} docs  NER P {point['ner']['precision']:.3f} F1 {point['ner']['f1']:.3f}"
+        if "rel" in point:
+            line += f"  REL P {point['rel']['precision']:.3f} F1 {point['rel']['f1']:.3f} (end to end)"
+        typer.echo(line)
+    for note in result["notes"]:
+        typer.echo(f"note: {note}")
+    typer.echo(f"curve: {output / 'curve.json'}, {output / 'curve.png'}")

