@@ -235,6 +235,53 @@ def test_snapshot_holds_each_annotators_exact_work(annotated, doccano_server, go
         assert checked.exit_code == 0, checked.output
 
 
+def test_review_round_trip_resolves_conflicts_in_gold(annotated, doccano_server, tmp_path):
+    """adjudicate --review -> Doccano review project (every version) -> reviewer confirms -> pull -> --resolved."""
+    assert cli("pull", "--config", annotated.config, "--name", "for-review", "--corpus", annotated.corpus).exit_code == 0
+    snapshot = annotated.folder / "snapshots" / "for-review"
+    shared = "004_0fbc241607889f95"
+    review_args = ["--review", "--review-project", "round-trip-review", "--doccano-config", str(annotated.config)]
+    adjudicate = ["annotations", "adjudicate", str(snapshot), "-o", str(tmp_path / "gold.jsonl")]
+    first = runner.invoke(app, [*adjudicate, *review_args])
+    assert first.exit_code == 0, first.output
+    assert "review: 1 documents with conflicts -> Doccano project 'round-trip-review'" in first.output
+
+    admin = login(doccano_server)
+    project = admin.find_project("round-trip-review")
+    assert project.allow_overlapping and [e.doc_id for e in admin.examples(project.id)] == [shared]
+    example = admin.examples(project.id)[0].id
+    # The pushing account sees the union of both annotators' versions as its own spans.
+    alice, bob = annotated.expected["alice"][shared], annotated.expected["bob"][shared]
+    spans = admin.spans(project.id, example)
+    assert {span_key(s) for s in spans} == alice[0] | bob[0]
+    assert relation_keys(spans, admin.relations(project.id, example)) == alice[1] | bob[1]
+    again = runner.invoke(app, [*adjudicate[:-1], str(tmp_path / "gold-again.jsonl"), *review_args])
+    assert again.exit_code == 0 and "0 uploaded, 1 already there" in again.output
+
+    # The reviewer keeps alice's spans, drops bob's own, and confirms.
+    for span in spans:
+        if span_key(span) not in alice[0]:
+            admin.delete_span(project.id, example, span.id)
+    admin.toggle_confirmed(project.id, example)
+    resolution = as_truth(admin, project.id, example)
+    pulled = cli("pull", "--config", annotated.config, "--project", "round-trip-review", "--name", "review-1", "--corpus", annotated.corpus)
+    assert pulled.exit_code == 0, pulled.output
+    reviewed = read_records(annotated.folder / "snapshots" / "review-1" / "annotators" / f"{ADMIN}.jsonl")
+    # Who said what travelled as the example's metadata, where the reviewer saw it.
+    assert "alice" in reviewed[0].meta["review_notes"] and "bob" in reviewed[0].meta["review_notes"]
+
+    resolved = runner.invoke(app, [*adjudicate[:-1], str(tmp_path / "final.jsonl"), "--resolved", str(annotated.folder / "snapshots" / "review-1")])
+    assert resolved.exit_code == 0, resolved.output
+    assert "resolved in review: 1 documents" in resolved.output and "0 open conflicts" in resolved.output
+    final = {r.doc_id: r for r in read_records(tmp_path / "final.jsonl")}[shared]
+    assert {span_key(e) for e in final.entities} == resolution[0] == alice[0]
+    assert relation_keys(final.entities, final.relations) == resolution[1]
+    assert final.meta["adjudication"]["provenance"] == "review" and final.meta["adjudication"]["reviewer"] == ADMIN
+    # Provenance survives review: a span both annotators made names both.
+    both = next(e for e in final.entities if span_key(e) in bob[0])
+    assert both.attrs["annotators"] == ["alice", "bob"]
+
+
 def test_second_push_adds_nothing(annotated, doccano_server):
     result = cli("push", "--config", annotated.config, "--corpus", annotated.corpus)
     assert result.exit_code == 0, result.output

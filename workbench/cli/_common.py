@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 
 import typer
 
@@ -21,3 +22,8 @@ def clean_errors(func):
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def prompt_secret(text: str) -> str | None:
+    """Ask for a password without echo; None where nobody can answer (CI, scripts), so they get a clear error instead."""
+    return typer.prompt(text, hide_input=True) if sys.stdin.isatty() else None

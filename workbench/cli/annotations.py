@@ -88,6 +88,11 @@ def adjudicate(
     resolved: Optional[List[Path]] = typer.Option(
         None, help="Pulled review snapshot (or files): its confirmed records replace those documents' gold annotations"
     ),
+    review: bool = typer.Option(
+        False, "--review", help="Push the conflicting documents to the Doccano review project, every version pre-annotated"
+    ),
+    review_project: Optional[str] = typer.Option(None, help="Doccano review project (default: review_project in the Doccano config)"),
+    doccano_config: Path = typer.Option(Path("configs/doccano.yml"), help="Doccano settings, for --review"),
 ):
     """Merge the annotators' versions into gold by vote; list the conflicts per document."""
     from workbench.annotations.adjudicate import adjudicate as run_adjudication
@@ -105,6 +110,8 @@ def adjudicate(
     if resolved:
         apply_review(result, resolved_reviews(load_sources(resolved)), symmetric)
         typer.echo(f"resolved in review: {len(result.reviewed)} documents")
+    if review:
+        _push_review(result, review_records, labels, doccano_config, review_project)
     paths = write_adjudication(result, output)
     open_conflicts = result.open_conflicts()
     typer.echo(
@@ -112,6 +119,29 @@ def adjudicate(
         f"in {len(open_conflicts)} documents, {len(result.skipped)} documents with too few confirmations left out"
     )
     typer.echo(f"gold: {paths['gold']}\nconflicts: {paths['report']}")
+
+
+def _push_review(result, review_records, labels: Path, doccano_config: Path, project: Optional[str]) -> None:
+    from workbench.cli._common import prompt_secret
+    from workbench.doccano.config import load_settings
+    from workbench.doccano.review import push_review
+    from workbench.doccano.session import open_session
+    from workbench.labels import load_labels
+
+    # Documents already resolved in review are not sent again.
+    records = [r for r in review_records(result) if r.doc_id not in result.reviewed]
+    if not records:
+        typer.echo("review: no open conflicts, nothing to push")
+        return
+    settings = load_settings(doccano_config)
+    session = open_session(settings, prompt=prompt_secret)
+    guideline = Path(settings.guidelines).read_text(encoding="utf-8") if Path(settings.guidelines).exists() else ""
+    pushed = push_review(session, project or settings.review_project, guideline, load_labels(labels), records, settings.batch_size)
+    typer.echo(
+        f"review: {len(records)} documents with conflicts -> Doccano project {pushed.project.name!r} at {session.url} "
+        f"({pushed.uploaded} uploaded, {pushed.already_there} already there); "
+        f"pull it with `workbench doccano pull --project {pushed.project.name}` once resolved"
+    )
 
 
 @app.command("stats")

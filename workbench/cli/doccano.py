@@ -9,36 +9,37 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import clean_errors, prompt_secret
 
 app = typer.Typer(help="Run Doccano locally, push articles to it and pull annotations back as snapshots.", no_args_is_help=True)
 annotator_app = typer.Typer(help="Manage the project's annotators.", no_args_is_help=True)
 app.add_typer(annotator_app, name="annotator")
 
 CONFIG = typer.Option(Path("configs/doccano.yml"), "--config", help="Doccano settings")
+PROJECT = typer.Option(None, "--project", help="Doccano project (default: the config's; e.g. its review project)")
 SERVER_DIR = typer.Option(None, "--dir", help="Local server directory (default: WORKBENCH_DOCCANO_DIR, else the config's)")
 
 
 def _paths(settings, server_dir: Optional[Path]):
-    from workbench.doccano.server import server_paths
+    from workbench.doccano.session import settings_paths
 
-    return server_paths(server_dir or settings.server.resolved_dir)
-
-
-def _prompt(text: str) -> str | None:
-    # Only a person at a terminal can answer; CI and scripts get the error instead.
-    return typer.prompt(text, hide_input=True) if sys.stdin.isatty() else None
+    return settings_paths(settings, server_dir)
 
 
 def _session(settings, server_dir: Optional[Path]):
     """Log in with DOCCANO_* (or the local server and its generated password)."""
-    from workbench.doccano.client import connect
-    from workbench.doccano.config import resolve_credentials
-    from workbench.doccano.server import local_url, read_password
+    from workbench.doccano.session import open_session
 
-    paths = _paths(settings, server_dir)
-    credentials = resolve_credentials(local_url(paths), lambda: read_password(paths), _prompt)
-    return connect(credentials, settings.timeout, settings.task_timeout)
+    return open_session(settings, server_dir, prompt_secret)
+
+
+def _load_settings(config: Path, project: Optional[str] = None):
+    from workbench.doccano.config import load_settings
+
+    settings = load_settings(config)
+    if project:
+        settings.project = project
+    return settings
 
 
 def _project(session, settings):
@@ -160,17 +161,17 @@ def pull(
     allow_invalid: bool = typer.Option(False, "--allow-invalid", help="Write the snapshot even if validation finds problems"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus to check texts against (skipped if absent)"),
     max_bytes: int = typer.Option(1 << 30, help="Largest export accepted, packed and unpacked"),
+    project: Optional[str] = PROJECT,
     server_dir: Optional[Path] = SERVER_DIR,
     config: Path = CONFIG,
 ):
     """Export the annotations, one validated file per annotator, into a new immutable snapshot."""
     from workbench.corpus.store import corpus_index
-    from workbench.doccano.config import load_settings
     from workbench.doccano.pull import pull as pull_snapshot
     from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
-    settings = load_settings(config)
+    settings = _load_settings(config, project)
     index = corpus_index(corpus) if (corpus / "dataset_info.json").exists() else None
     session = _session(settings, server_dir)
     result = pull_snapshot(
@@ -189,11 +190,9 @@ def pull(
 
 @app.command("progress")
 @clean_errors
-def progress(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
+def progress(project: Optional[str] = PROJECT, server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
     """Per project member, how many documents they confirmed."""
-    from workbench.doccano.config import load_settings
-
-    settings = load_settings(config)
+    settings = _load_settings(config, project)
     session = _session(settings, server_dir)
     project = _project(session, settings)
     for row in sorted(session.progress(project.id), key=lambda p: p.username):
@@ -226,12 +225,12 @@ def annotator_add(
     username: str = typer.Argument(..., help="User name"),
     role: str = typer.Option("annotator", help="annotator, annotation_approver or project_admin"),
     no_seed: bool = typer.Option(False, "--no-seed", help="Do not copy the pre-annotations into the user's own annotations"),
+    project: Optional[str] = PROJECT,
     server_dir: Optional[Path] = SERVER_DIR,
     config: Path = CONFIG,
 ):
     """Create the user (password from DOCCANO_ANNOTATOR_PASSWORD or a prompt), add them to the project, give them the pre-annotations."""
     from workbench.doccano.annotators import ENV_ANNOTATOR_PASSWORD, add_annotator
-    from workbench.doccano.config import load_settings
     from workbench.errors import WorkbenchError
 
     def password() -> str:
@@ -242,7 +241,7 @@ def annotator_add(
             raise WorkbenchError(f"no password for {username!r}: set {ENV_ANNOTATOR_PASSWORD}")
         return secret
 
-    settings = load_settings(config)
+    settings = _load_settings(config, project)
     session = _session(settings, server_dir)
     project = _project(session, settings)
     result = add_annotator(session, project.id, username, password, role, seed=not no_seed)

@@ -46,6 +46,7 @@ class Project:
     project_type: str
     use_relation: bool
     collaborative: bool
+    allow_overlapping: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,11 +219,13 @@ class DoccanoSession:
         return None
 
     @_call("creating the project")
-    def create_project(self, name: str, description: str, guideline: str) -> Project:
+    def create_project(self, name: str, description: str, guideline: str, allow_overlapping: bool = False) -> Project:
         # Not collaborative: every annotator has their own spans, relations and
-        # confirmations, which is what agreement needs. No overlapping spans.
+        # confirmations, which is what agreement needs. Overlapping spans only
+        # where asked for: a review project shows every annotator's version at once.
         project = self._client.create_project(
-            name, PROJECT_TYPE, description, guideline=guideline, use_relation=True, collaborative_annotation=False
+            name, PROJECT_TYPE, description, guideline=guideline, use_relation=True, collaborative_annotation=False,
+            allow_overlapping=allow_overlapping,
         )
         return _project(project.dict())
 
@@ -415,4 +418,7 @@ class DoccanoSession:
 
 
 def _project(row: dict) -> Project:
-    return Project(row["id"], row["name"], str(row["project_type"]), bool(row.get("use_relation")), bool(row.get("collaborative_annotation")))
+    return Project(
+        row["id"], row["name"], str(row["project_type"]), bool(row.get("use_relation")),
+        bool(row.get("collaborative_annotation")), bool(row.get("allow_overlapping")),
+    )

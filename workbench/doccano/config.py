@@ -35,6 +35,8 @@ class ServerSettings:
 @dataclass
 class DoccanoSettings:
     project: str = "diplomatic-contacts"
+    # Where `annotations adjudicate --review` sends documents with conflicts.
+    review_project: str = "diplomatic-contacts-review"
     description: str = "News articles to annotate."
     guidelines: str = "annotations/GUIDELINES.md"
     labels: str = "configs/labels.yml"

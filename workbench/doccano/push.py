@@ -49,18 +49,22 @@ def text_color_for(background: str) -> str:
     return "#000000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#ffffff"
 
 
-def ensure_project(session: DoccanoSession, name: str, description: str, guideline: str, scheme: LabelScheme) -> tuple[Project, bool]:
+def ensure_project(
+    session: DoccanoSession, name: str, description: str, guideline: str, scheme: LabelScheme, allow_overlapping: bool = False
+) -> tuple[Project, bool]:
     """Find the project by name or create it; set its guideline and its span and relation types from the label config."""
     project = session.find_project(name)
     created = project is None
     if project is None:
-        project = session.create_project(name, description, guideline)
+        project = session.create_project(name, description, guideline, allow_overlapping)
     else:
         if project.project_type != PROJECT_TYPE or not project.use_relation or project.collaborative:
             raise WorkbenchError(
                 f"Doccano project {name!r} exists but is not sequence labelling with relations and per-annotator "
                 "(not shared) annotations; rename `project` in configs/doccano.yml"
             )
+        if allow_overlapping and not project.allow_overlapping:
+            raise WorkbenchError(f"Doccano project {name!r} exists but does not allow overlapping spans, which a review needs")
         session.set_guideline(project.id, guideline)
     sync_label_types(session, project.id, scheme)
     return project, created
@@ -99,7 +103,8 @@ def articles_from_corpus(corpus: str | Path, split: str | None = None, ids: Sequ
 def upload_row(article: Article, prediction: AnnotatedDoc | None) -> dict:
     """One line of the import file: text, doc_id and metadata, and the pre-annotations with integer ids."""
     doc_id, text, meta = article
-    row = {"text": text, "doc_id": doc_id, "split": meta.get("split"), "sha256": meta.get("sha256") or text_sha256(text)}
+    # Every metadata key becomes Doccano example metadata, which annotators see beside the text.
+    row = {**meta, "text": text, "doc_id": doc_id, "split": meta.get("split"), "sha256": meta.get("sha256") or text_sha256(text)}
     entities, relations = [], []
     if prediction is not None:
         if prediction.text != text:
@@ -177,7 +182,8 @@ def push(
     articles: Sequence[Article],
     predict: Predictor | None = None,
     batch_size: int = 200,
+    allow_overlapping: bool = False,
 ) -> PushResult:
-    project, created = ensure_project(session, name, description, guideline, scheme)
+    project, created = ensure_project(session, name, description, guideline, scheme, allow_overlapping)
     uploaded, present, removed = push_articles(session, project, articles, predict, batch_size)
     return PushResult(project, created, uploaded, present, removed)
