@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from workbench.errors import WorkbenchError
-from workbench.fileio import atomic_open, write_json
+from workbench.fileio import write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 
@@ -56,16 +56,10 @@ def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
 
 
 def write_docbins(by_split: dict[str, list[AnnotatedDoc]], out_dir: Path) -> dict[str, Path]:
-    from workbench.training.convert import make_gold_nlp, records_to_docbin
+    from workbench.training.convert import make_gold_nlp, write_docbin
 
     nlp = make_gold_nlp()
-    paths = {}
-    for split, records in by_split.items():
-        paths[split] = out_dir / f"{split}.spacy"
-        data = records_to_docbin(nlp, records).to_bytes()
-        with atomic_open(paths[split], "wb") as fh:
-            fh.write(data)
-    return paths
+    return {split: write_docbin(out_dir / f"{split}.spacy", nlp, records) for split, records in by_split.items()}
 
 
 def measure_speed(nlp, texts: list[str]) -> dict:
@@ -104,8 +98,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     nlp = load_pipeline(pipeline)
     test = by_split["test"]
     speed = measure_speed(nlp, [r.text for r in test])
-    symmetric = {name for name in scheme.relation_types if scheme.is_symmetric(name)}
-    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme.entity_labels, scheme.relation_types, symmetric)
+    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme.entity_labels, scheme.relation_types, scheme.symmetric_types)
     report_paths = write_report(evaluation, out / "report")
     metrics = evaluation.metrics()
     result = {

@@ -123,7 +123,7 @@ def adjudicate(
 
 def _push_review(result, review_records, labels: Path, doccano_config: Path, project: Optional[str]) -> None:
     from workbench.cli._common import prompt_secret
-    from workbench.doccano.config import load_settings
+    from workbench.doccano.config import load_settings, read_guideline
     from workbench.doccano.review import push_review
     from workbench.doccano.session import open_session
     from workbench.labels import load_labels
@@ -135,8 +135,7 @@ def _push_review(result, review_records, labels: Path, doccano_config: Path, pro
         return
     settings = load_settings(doccano_config)
     session = open_session(settings, prompt=prompt_secret)
-    guideline = Path(settings.guidelines).read_text(encoding="utf-8") if Path(settings.guidelines).exists() else ""
-    pushed = push_review(session, project or settings.review_project, guideline, load_labels(labels), records, settings.batch_size)
+    pushed = push_review(session, project or settings.review_project, read_guideline(settings), load_labels(labels), records, settings.batch_size)
     typer.echo(
         f"review: {len(records)} documents with conflicts -> Doccano project {pushed.project.name!r} at {session.url} "
         f"({pushed.uploaded} uploaded, {pushed.already_there} already there); "

@@ -122,7 +122,7 @@ def push(
     config: Path = CONFIG,
 ):
     """Create or reuse the project, then upload the articles it lacks (idempotent), with optional pre-annotations."""
-    from workbench.doccano.config import load_settings
+    from workbench.doccano.config import load_settings, read_guideline
     from workbench.doccano.push import articles_from_corpus, model_predictor
     from workbench.doccano.push import push as push_project
     from workbench.labels import load_labels
@@ -131,7 +131,7 @@ def push(
     wanted = [i for item in ids or [] for i in item.split(",") if i]
     articles = articles_from_corpus(corpus, split, wanted)
     predict = model_predictor(with_predictions) if with_predictions else None
-    guideline = _read_guideline(Path(settings.guidelines))
+    guideline = read_guideline(settings)
     session = _session(settings, server_dir)
     result = push_project(
         session, settings.project, settings.description, guideline, load_labels(settings.labels), articles, predict, settings.batch_size
@@ -142,15 +142,6 @@ def push(
         f"articles, {result.already_there} already there"
         + (f", removed {result.duplicates_removed} duplicate examples" if result.duplicates_removed else "")
     )
-
-
-def _read_guideline(path: Path) -> str:
-    from workbench.errors import WorkbenchError
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read the guidelines: {exc.strerror or exc}", path=path) from None
 
 
 @app.command("pull")

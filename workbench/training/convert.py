@@ -52,6 +52,13 @@ def records_to_docbin(nlp, records: list[AnnotatedDoc]) -> DocBin:
     return docbin
 
 
+def write_docbin(path: Path, nlp, records: list[AnnotatedDoc]) -> Path:
+    data = records_to_docbin(nlp, records).to_bytes()
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+    return path
+
+
 def convert_gold(gold_paths: list[str | Path], corpus: dict[str, dict], out_dir: str | Path, lang: str = "en") -> ConversionResult:
     out_dir = Path(out_dir)
     by_split: dict[str, list[AnnotatedDoc]] = {name: [] for name in SPLITS}
@@ -64,12 +71,7 @@ def convert_gold(gold_paths: list[str | Path], corpus: dict[str, dict], out_dir:
                 seen[record.doc_id] = str(path)
             by_split[name].extend(part)
     nlp = make_gold_nlp(lang)
-    paths = {}
-    for name in SPLITS:
-        paths[name] = out_dir / f"{name}.spacy"
-        data = records_to_docbin(nlp, by_split[name]).to_bytes()
-        with atomic_open(paths[name], "wb") as fh:
-            fh.write(data)
+    paths = {name: write_docbin(out_dir / f"{name}.spacy", nlp, by_split[name]) for name in SPLITS}
     return ConversionResult(
         paths,
         {n: len(rs) for n, rs in by_split.items()},

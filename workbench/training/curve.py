@@ -99,7 +99,6 @@ def run_learning_curve(
         raise WorkbenchError(f"no {split} documents to score the curve on", path=data_dir / f"{split}.spacy")
     sizes = subset_sizes(len(train_docs), tuple(fractions))
     order = nested_order(train_docs, seed)
-    symmetric = {name for name in scheme.relation_types if scheme.is_symmetric(name)}
     output.mkdir(parents=True, exist_ok=True)
     points = []
     with tempfile.TemporaryDirectory(dir=output, prefix=".curve-") as tmp:
@@ -108,7 +107,7 @@ def run_learning_curve(
             work.mkdir()
             pipeline = _train_point(order[:size], work, data_dir, Path(ner_config), Path(rel_config), Path(labels), overrides or {})
             evaluation = evaluate_records(
-                load_pipeline(pipeline), gold, str(pipeline), split, scheme.entity_labels, scheme.relation_types, symmetric,
+                load_pipeline(pipeline), gold, str(pipeline), split, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types,
                 BootstrapSettings(bootstrap_samples, seed),
             )
             metrics = evaluation.metrics()
