@@ -92,6 +92,9 @@ def test_import_keeps_the_published_split_and_its_counts(tmp_path):
 
 def test_benchmark_config_names_existing_configs():
     config = load_benchmark_config(ROOT / "configs" / "benchmarks" / "conll04.yml", "conll04")
-    for path in (config.labels, config.ner_config, config.rel_config):
+    spec = config.spec()
+    for path in (config.labels, spec.config("ner"), spec.config("rel")):
         assert (ROOT / path).exists(), path
+    assert spec.base_model == "en_core_web_md"
+    assert spec.config("ner").name == "ner.cfg"
     assert config.rel_overrides["components.relation_extractor.max_distance"] > 0

@@ -25,7 +25,9 @@ from workbench.relations.thresholds import choose_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "configs" / "labels.yml"
-REL_CFG = ROOT / "configs" / "rel.cfg"
+# The component's own behaviour is tested on the from-scratch config (no vectors, fast);
+# the default config, with the base model's vectors, is trained by the spaCy CLI below.
+REL_CFG = ROOT / "configs" / "rel-scratch.cfg"
 
 # Small dims so that the config trains in seconds; everything else comes from configs/rel.cfg.
 TINY = {
@@ -268,12 +270,17 @@ def test_spacy_load_in_a_fresh_process_needs_no_code(trained, tmp_path):
     assert found == relation_set(doc)
 
 
-def test_spacy_train_cli_runs_the_config(gold_nlp, tmp_path):
+@pytest.mark.parametrize("config", ["rel-scratch.cfg", "rel.cfg"])
+def test_spacy_train_cli_runs_the_config(gold_nlp, tmp_path, config):
+    from workbench.training.base_model import resolve_base_model
+
     docbin = DocBin(store_user_data=True, docs=[make_gold(gold_nlp, *sentence) for sentence in SENTENCES])
     docbin.to_disk(tmp_path / "tiny.spacy")
     overrides = [f"--{key}={json.dumps(value) if isinstance(value, list) else value}" for key, value in TINY.items()]
-    command = [sys.executable, "-m", "spacy", "train", str(REL_CFG), "--output", str(tmp_path / "run")]
+    command = [sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / config), "--output", str(tmp_path / "run")]
     command += [f"--paths.train={tmp_path / 'tiny.spacy'}", f"--paths.dev={tmp_path / 'tiny.spacy'}"]
+    if config == "rel.cfg":
+        command += [f"--paths.base_model={resolve_base_model('en_core_web_md').path}"]
     command += ["--training.max_steps=6", "--training.eval_frequency=3", *overrides]
     run = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -48,7 +48,7 @@ def test_train_curve_cli_with_tiny_step_counts(tmp_path, repo_docbins):
     # Nested: each subset holds the smaller ones.
     for smaller, larger in zip(points, points[1:]):
         assert larger["train_doc_ids"][: len(smaller["train_doc_ids"])] == smaller["train_doc_ids"]
-    assert curve["split"] == "dev" and curve["overrides"]["training.max_steps"] == 4
+    assert curve["split"] == "dev" and curve["overrides"]["ner"]["training.max_steps"] == 4
     assert any("0.5 and 0.75 of 3 training documents round to 2" in note for note in curve["notes"])
     for point in points:
         assert set(point) >= {"ner", "rel", "rel_gold_entities"}

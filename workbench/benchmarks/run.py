@@ -12,6 +12,8 @@ from workbench.errors import WorkbenchError
 from workbench.fileio import write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
+from workbench.training.base_model import DEFAULT_BASE_MODEL
+from workbench.training.pipeline import PipelineSpec, train_pipeline
 
 
 @dataclass
@@ -20,13 +22,26 @@ class BenchmarkConfig:
     data: Path
     labels: Path
     output: Path
-    ner_config: Path
-    rel_config: Path
+    ner_config: Path | None
+    rel_config: Path | None
     ner_overrides: dict = field(default_factory=dict)
     rel_overrides: dict = field(default_factory=dict)
     target_precision: float | None = None
     min_dev_support: int = 20
     published: dict = field(default_factory=dict)
+    base_model: str = DEFAULT_BASE_MODEL
+
+    def spec(self) -> PipelineSpec:
+        return PipelineSpec(
+            labels=self.labels,
+            base_model=self.base_model,
+            ner_config=self.ner_config,
+            rel_config=self.rel_config,
+            ner_overrides=self.ner_overrides,
+            rel_overrides=self.rel_overrides,
+            target_precision=self.target_precision,
+            min_dev_support=self.min_dev_support,
+        )
 
 
 def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
@@ -39,13 +54,14 @@ def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
             data=Path(data["data"]),
             labels=Path(data["labels"]),
             output=Path(data["output"]),
-            ner_config=Path(data["ner"]["config"]),
-            rel_config=Path(data["rel"]["config"]),
+            ner_config=_optional_path(data["ner"].get("config")),
+            rel_config=_optional_path(data["rel"].get("config")),
             ner_overrides=dict(data["ner"].get("overrides") or {}),
             rel_overrides=dict(data["rel"].get("overrides") or {}),
             target_precision=thresholds.get("target_precision"),
             min_dev_support=int(thresholds.get("min_dev_support", 20)),
             published=dict(data.get("published") or {}),
+            base_model=str(data.get("base_model") or DEFAULT_BASE_MODEL),
         )
     except OSError as exc:
         raise WorkbenchError(f"cannot read benchmark config: {exc.strerror or exc}", path=path) from None
@@ -53,6 +69,10 @@ def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
         raise WorkbenchError(f"not valid YAML: {exc}", path=path) from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise WorkbenchError(f"benchmark config lacks or mistypes {exc}", path=path) from None
+
+
+def _optional_path(value) -> Path | None:
+    return Path(value) if value else None
 
 
 def write_docbins(by_split: dict[str, list[AnnotatedDoc]], out_dir: Path) -> dict[str, Path]:
@@ -71,33 +91,35 @@ def measure_speed(nlp, texts: list[str]) -> dict:
     return {"documents": len(texts), "words": words, "seconds": round(seconds, 3), "words_per_second": round(words / seconds, 1)}
 
 
-def _timed(func, *args):
-    start = time.perf_counter()
-    result = func(*args)
-    return result, round(time.perf_counter() - start, 1)
+def off_the_shelf_ner_speed(texts: list[str]) -> dict | None:
+    """en_core_web_sm with only what its NER needs (tok2vec + ner), timed like ours; None if not installed."""
+    from workbench.evaluation.baselines import off_the_shelf_pipeline
+
+    nlp = off_the_shelf_pipeline()
+    if nlp is None:
+        return None
+    keep = {"tok2vec", "ner"}
+    with nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in keep]):
+        return measure_speed(nlp, texts)
 
 
 def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc]], scheme: LabelScheme) -> dict:
-    """Everything under config.output: corpus/, runs/, models/{ner,rel,pipeline}, report/, benchmark.json."""
+    """Everything under config.output: corpus/, runs/, models/pipeline{,-ner,-rel}, report/, benchmark.json."""
     from workbench.evaluation.evaluate import evaluate_records
     from workbench.evaluation.report import write_report
     from workbench.predict import load_pipeline
-    from workbench.training.train import assemble_pipeline, install_model, train_from_config
-    from workbench.training.tune import tune_model_thresholds
 
     out = config.output
     docbins = write_docbins(by_split, out / "corpus")
-    rel_overrides = {"paths.labels": str(config.labels), **config.rel_overrides}
-    models, seconds = {}, {}
-    for part, cfg, overrides in (("ner", config.ner_config, config.ner_overrides), ("rel", config.rel_config, rel_overrides)):
-        best, seconds[part] = _timed(train_from_config, cfg, out / "runs" / part, docbins["train"], docbins["dev"], overrides)
-        models[part] = install_model(best, out / "models" / part)
-    thresholds = tune_model_thresholds(models["rel"], docbins["dev"], config.target_precision, config.min_dev_support)
-    pipeline = assemble_pipeline(models["ner"], models["rel"], out / "models" / "pipeline")
+    trained = train_pipeline(config.spec(), docbins["train"], docbins["dev"], out / "runs", out / "models" / "pipeline")
+    pipeline, thresholds = trained.path, trained.thresholds
 
     nlp = load_pipeline(pipeline)
     test = by_split["test"]
-    speed = measure_speed(nlp, [r.text for r in test])
+    texts = [r.text for r in test]
+    # Same texts, one after the other in this process, so machine load affects both alike.
+    speed = measure_speed(nlp, texts)
+    baseline_speed = off_the_shelf_ner_speed(texts)
     evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme.entity_labels, scheme.relation_types, scheme.symmetric_types)
     report_paths = write_report(evaluation, out / "report")
     metrics = evaluation.metrics()
@@ -107,8 +129,10 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
         "ner": _headline(metrics["ner"]),
         "rel": _headline(metrics["rel"]),
         "rel_gold_entities": _headline(metrics["rel"]["gold_entities"]),
-        "train_seconds": {**seconds, "total": round(sum(seconds.values()), 1)},
+        "base_model": trained.base_model.to_dict() if trained.base_model else None,
+        "train_seconds": trained.train_seconds,
         "inference": speed,
+        "inference_en_core_web_sm_ner": baseline_speed,
         "thresholds": thresholds,
         "published": config.published,
         "report": str(report_paths["report"]),
@@ -144,6 +168,10 @@ def format_summary(result: dict) -> str:
         f"inference: {result['inference']['words_per_second']:.0f} words/s "
         f"({result['inference']['words']} words in {result['inference']['seconds']} s, NER -> REL)",
     ]
+    if result.get("inference_en_core_web_sm_ner"):
+        lines.append(f"           {result['inference_en_core_web_sm_ner']['words_per_second']:.0f} words/s for en_core_web_sm NER only, same texts")
+    if result.get("base_model"):
+        lines.append(f"base model: {result['base_model']['name']} {result['base_model']['version']}")
     if result["published"]:
         lines.append("published (micro F1, %): " + "; ".join(
             f"{name} NER {figures['ner_f1']} / REL {figures['rel_f1']}" for name, figures in result["published"].items()

@@ -19,6 +19,7 @@ def benchmark_conll04(
     data: Optional[Path] = typer.Option(None, help="CoNLL04 folder (default: the config's)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Work and result folder (default: the config's)"),
     target_precision: Optional[float] = typer.Option(None, help="Tune relation thresholds for this dev precision instead of F1"),
+    base_model: Optional[str] = typer.Option(None, help="Pipeline to start from (default: the config's, en_core_web_md); 'none' trains from scratch"),
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
     from workbench.benchmarks.conll04 import read_conll04, write_splits
@@ -31,6 +32,8 @@ def benchmark_conll04(
     settings.output = output or settings.output
     if target_precision is not None:
         settings.target_precision = target_precision
+    if base_model is not None:
+        settings.base_model = base_model
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")

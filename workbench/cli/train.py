@@ -1,7 +1,9 @@
-"""`workbench train ner|rel|all`: train pipelines from their configs in configs/."""
+"""`workbench train ner|rel|all`: train pipelines from their configs in configs/, from a base model by default."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -9,9 +11,12 @@ import typer
 
 from workbench.cli._common import clean_errors
 
-app = typer.Typer(help="Train pipelines from the configs in configs/.", no_args_is_help=True)
+app = typer.Typer(help="Train pipelines from the configs in configs/ (from a base model by default).", no_args_is_help=True)
 
-
+EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+BASE_MODEL = typer.Option(
+    "en_core_web_md", help="Pipeline to start from: a name (en_core_web_md), package, module or folder; 'none' trains from scratch"
+)
 TARGET_PRECISION = typer.Option(
     None, help="Per relation type, the lowest threshold whose dev precision reaches this (default: best dev F1)"
 )
@@ -19,85 +24,145 @@ MIN_DEV_SUPPORT = typer.Option(
     20, help="Tune a relation type's threshold only if dev has at least this many gold relations of it"
 )
 TUNE = typer.Option(True, "--tune/--no-tune", help="Tune the relation thresholds on dev after training")
-NER_CONFIG = typer.Option(Path("configs/ner.cfg"), help="NER training config")
-REL_CONFIG = typer.Option(Path("configs/rel.cfg"), help="Relation training config")
+NER_CONFIG = typer.Option(None, help="NER training config (default: configs/ner.cfg, or ner-scratch.cfg with --base-model none)")
+REL_CONFIG = typer.Option(None, help="Relation training config (default: configs/rel.cfg, or rel-scratch.cfg with --base-model none)")
+LABELS = typer.Option(Path("configs/labels.yml"), help="Label config")
 DOCBINS = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy")
+RUN_DIR = typer.Option(None, help="Where spaCy writes its checkpoints (default: a new training/runs/<time> folder per run)")
+SELECT_ON_TRAIN = typer.Option(
+    False, "--select-on-train", help="With no dev documents: choose checkpoints on the training documents and keep the thresholds"
+)
 
 
-def _train_and_install(ctx: typer.Context | None, config: Path, data: Path, run_dir: Path, output: Path) -> Path:
-    from spacy.cli._util import parse_config_overrides
-
-    from workbench.training.train import install_model, train_from_config
-
-    overrides = parse_config_overrides(ctx.args) if ctx is not None else {}
-    best = train_from_config(config, run_dir, data / "train.spacy", data / "dev.spacy", overrides)
-    return install_model(best, output)
-
-
-def _tune(model: Path, data: Path, target_precision: float | None, min_dev_support: int) -> None:
-    from workbench.training.tune import format_threshold_report, tune_model_thresholds
-
-    report = tune_model_thresholds(model, data / "dev.spacy", target_precision, min_dev_support)
-    typer.echo(format_threshold_report(report))
+def new_run_dir() -> Path:
+    """A fresh folder per run, so a run never overwrites an earlier one."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    run_dir, n = Path("training/runs") / stamp, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = Path("training/runs") / f"{stamp}-{n}"
+    return run_dir
 
 
-@app.command("ner", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_training(
+    ctx: typer.Context,
+    parts: tuple[str, ...],
+    spec_options: dict,
+    data: Path,
+    run_dir: Optional[Path],
+    output: Path,
+    select_on_train: bool,
+) -> None:
+    """Shared by the three commands: check the data, train, say what was installed and where the runs are."""
+    from workbench.training.overrides import parse_overrides, route_overrides
+    from workbench.training.pipeline import PipelineSpec, train_pipeline, training_data
+    from workbench.training.tune import format_threshold_report
+
+    spec = PipelineSpec(**spec_options)
+    routed = route_overrides(parse_overrides(ctx.args), {part: spec.config(part) for part in parts})
+    spec = replace(spec, ner_overrides=routed.get("ner", {}), rel_overrides=routed.get("rel", {}))
+    checked = training_data(data, select_on_train)
+    if checked.selects_on_train:
+        spec = replace(spec, tune=False)
+    for note in checked.notes:
+        typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
+    run_dir = run_dir or new_run_dir()
+    typer.echo(f"runs: {run_dir}/{{{','.join(parts)}}}")
+    typer.echo(f"base model: {spec.base_model if not spec.from_scratch else 'none (from scratch)'}")
+    try:
+        result = train_pipeline(spec, checked.train, checked.dev, run_dir, output, parts)
+    except KeyboardInterrupt:
+        typer.secho(
+            f"interrupted: the installed model at {output} is untouched; {run_dir} holds a partial run (safe to delete)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    if result.thresholds is not None:
+        typer.echo(format_threshold_report(result.thresholds))
+    for name, part in result.parts.items():
+        typer.echo(f"{name}: installed {part.best} ({describe_best(part.best)}), trained in {part.seconds:.0f} s")
+    typer.echo(f"trained pipeline: {output}")
+
+
+def describe_best(model_dir: Path) -> str:
+    """The dev score that made this checkpoint the best one, from spaCy's meta.json."""
+    import json
+
+    meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+    score = meta.get("performance", {})
+    headline = {k: v for k, v in score.items() if k in ("ents_f", "rel_micro_f") and v is not None}
+    return ", ".join(f"best dev {k} {v:.3f}" for k, v in headline.items()) or "best checkpoint"
+
+
+@app.command("ner", context_settings=EXTRA_ARGS)
 @clean_errors
 def train_ner(
     ctx: typer.Context,
-    config: Path = typer.Option(Path("configs/ner.cfg"), help="spaCy training config"),
-    data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy"),
-    run_dir: Path = typer.Option(Path("training/runs/ner"), help="Where spaCy writes model-best/model-last"),
+    base_model: str = BASE_MODEL,
+    config: Optional[Path] = NER_CONFIG,
+    labels: Path = LABELS,
+    data: Path = DOCBINS,
+    run_dir: Optional[Path] = RUN_DIR,
     output: Path = typer.Option(Path("training/models/diplomatic-ner"), "--output", "-o", help="Final pipeline"),
+    select_on_train: bool = SELECT_ON_TRAIN,
 ):
     """Train the NER model and install its best checkpoint as the pipeline.
 
     Extra options are spaCy config overrides, as with `spacy train`: --training.max_steps 100
     """
-    _train_and_install(ctx, config, data, run_dir, output)
-    typer.echo(f"trained pipeline: {output}")
+    run_training(ctx, ("ner",), {"base_model": base_model, "ner_config": config, "labels": labels}, data, run_dir, output, select_on_train)
 
 
-@app.command("rel", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command("rel", context_settings=EXTRA_ARGS)
 @clean_errors
 def train_rel(
     ctx: typer.Context,
-    config: Path = typer.Option(Path("configs/rel.cfg"), help="spaCy training config"),
-    data: Path = typer.Option(Path("training/corpus"), help="Folder with train.spacy and dev.spacy"),
-    run_dir: Path = typer.Option(Path("training/runs/rel"), help="Where spaCy writes model-best/model-last"),
+    base_model: str = BASE_MODEL,
+    config: Optional[Path] = REL_CONFIG,
+    labels: Path = LABELS,
+    data: Path = DOCBINS,
+    run_dir: Optional[Path] = RUN_DIR,
     output: Path = typer.Option(Path("training/models/diplomatic-rel"), "--output", "-o", help="Final pipeline"),
     tune: bool = TUNE,
     target_precision: Optional[float] = TARGET_PRECISION,
     min_dev_support: int = MIN_DEV_SUPPORT,
+    select_on_train: bool = SELECT_ON_TRAIN,
 ):
     """Train the relation model on gold entities, install its best checkpoint, tune its thresholds on dev.
 
     Extra options are spaCy config overrides, as with `spacy train`: --training.max_steps 100
     """
-    _train_and_install(ctx, config, data, run_dir, output)
-    if tune:
-        _tune(output, data, target_precision, min_dev_support)
-    typer.echo(f"trained pipeline: {output}")
+    options = {
+        "base_model": base_model, "rel_config": config, "labels": labels, "tune": tune,
+        "target_precision": target_precision, "min_dev_support": min_dev_support,
+    }
+    run_training(ctx, ("rel",), options, data, run_dir, output, select_on_train)
 
 
-@app.command("all")
+@app.command("all", context_settings=EXTRA_ARGS)
 @clean_errors
 def train_all(
-    ner_config: Path = NER_CONFIG,
-    rel_config: Path = REL_CONFIG,
+    ctx: typer.Context,
+    base_model: str = BASE_MODEL,
+    ner_config: Optional[Path] = NER_CONFIG,
+    rel_config: Optional[Path] = REL_CONFIG,
+    labels: Path = LABELS,
     data: Path = DOCBINS,
+    run_dir: Optional[Path] = RUN_DIR,
     output: Path = typer.Option(Path("training/models/diplomatic"), "--output", "-o", help="The assembled NER -> REL pipeline"),
     tune: bool = TUNE,
     target_precision: Optional[float] = TARGET_PRECISION,
     min_dev_support: int = MIN_DEV_SUPPORT,
+    select_on_train: bool = SELECT_ON_TRAIN,
 ):
-    """Train NER and REL, tune the relation thresholds on dev, then assemble one pipeline NER -> REL."""
-    from workbench.training.train import assemble_pipeline
+    """Train NER and REL, tune the relation thresholds on dev, then assemble one pipeline NER -> REL.
 
-    parts = {}
-    for name, config in (("ner", ner_config), ("rel", rel_config)):
-        parts[name] = _train_and_install(None, config, data, Path("training/runs") / name, output.with_name(f"{output.name}-{name}"))
-    if tune:
-        _tune(parts["rel"], data, target_precision, min_dev_support)
-    assemble_pipeline(parts["ner"], parts["rel"], output)
-    typer.echo(f"trained pipeline (NER -> REL): {output}")
+    Extra options are spaCy config overrides, applied to each config that has the setting:
+    --training.max_steps 100
+    """
+    options = {
+        "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config, "labels": labels, "tune": tune,
+        "target_precision": target_precision, "min_dev_support": min_dev_support,
+    }
+    run_training(ctx, ("ner", "rel"), options, data, run_dir, output, select_on_train)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from workbench.cli._common import clean_errors
-from workbench.cli.train import DOCBINS, NER_CONFIG, REL_CONFIG
+from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG
 
 
 @clean_errors
 def train_curve(
     ctx: typer.Context,
-    ner_config: Path = NER_CONFIG,
-    rel_config: Path = REL_CONFIG,
+    base_model: str = BASE_MODEL,
+    ner_config: Optional[Path] = NER_CONFIG,
+    rel_config: Optional[Path] = REL_CONFIG,
     data: Path = DOCBINS,
-    labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config"),
+    labels: Path = LABELS,
     split: str = typer.Option("dev", help="Score each point on this split's DocBin"),
     output: Path = typer.Option(Path("training/curve"), "--output", "-o", help="Folder for curve.json and curve.png"),
     fraction: Optional[List[float]] = typer.Option(None, help="Fraction of the training documents (repeat; default 0.25 0.5 0.75 1)"),
@@ -29,13 +31,14 @@ def train_curve(
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per subset size.
     """
-    from spacy.cli._util import parse_config_overrides
-
     from workbench.training.curve import FRACTIONS, run_learning_curve
+    from workbench.training.overrides import parse_overrides, route_overrides
+    from workbench.training.pipeline import PipelineSpec
 
-    result = run_learning_curve(
-        data, output, ner_config, rel_config, labels, parse_config_overrides(ctx.args), split, seed, tuple(fraction or FRACTIONS), bootstrap
-    )
+    spec = PipelineSpec(labels=labels, base_model=base_model, ner_config=ner_config, rel_config=rel_config)
+    routed = route_overrides(parse_overrides(ctx.args), {"ner": spec.config("ner"), "rel": spec.config("rel")})
+    spec = replace(spec, ner_overrides=routed["ner"], rel_overrides=routed["rel"])
+    result = run_learning_curve(data, output, spec, split, seed, tuple(fraction or FRACTIONS), bootstrap)
     typer.echo(f"learning curve on {result['documents']} {split} documents (of {result['train_documents']} training documents):")
     for point in result["points"]:
         line = f"  {point['train_documents']:>4} docs  NER P {point['ner']['precision']:.3f} F1 {point['ner']['f1']:.3f}"

@@ -78,3 +78,19 @@ def convert_gold(gold_paths: list[str | Path], corpus: dict[str, dict], out_dir:
         {n: sum(len(r.entities) for r in rs) for n, rs in by_split.items()},
         {n: sum(len(r.relations) for r in rs) for n, rs in by_split.items()},
     )
+
+
+MANIFEST_NAME = "manifest.json"
+
+
+def read_data_manifest(data_dir: str | Path) -> dict | None:
+    """The manifest `workbench data` writes beside the DocBins, or None for DocBins made otherwise."""
+    import json
+
+    path = Path(data_dir) / MANIFEST_NAME
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkbenchError(f"unreadable data manifest: {exc}", path=path) from None

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_json
+from workbench.training.pipeline import PipelineSpec, train_pipeline
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -47,27 +49,19 @@ def _headline(scores: dict) -> dict:
     return {**{k: micro[k] for k in ("precision", "recall", "f1", "tp", "fp", "fn")}, "ci": (scores.get("ci") or {}).get("micro")}
 
 
-def _train_point(docs: list, work: Path, data_dir: Path, ner_config: Path, rel_config: Path, labels: Path, overrides: dict) -> Path:
+def _train_point(docs: list, work: Path, data_dir: Path, spec: PipelineSpec) -> Path:
     """Train NER and REL on `docs` and assemble them; returns the pipeline's path."""
     from spacy.tokens import DocBin
 
-    from workbench.training.train import assemble_pipeline, train_from_config
-
     train_path = work / "train.spacy"
     DocBin(store_user_data=True, docs=docs).to_disk(train_path)
-    dev_path = data_dir / "dev.spacy"
-    ner = train_from_config(ner_config, work / "ner", train_path, dev_path, overrides)
-    rel = train_from_config(rel_config, work / "rel", train_path, dev_path, {"paths.labels": str(labels), **overrides})
-    return assemble_pipeline(ner, rel, work / "pipeline")
+    return train_pipeline(spec, train_path, data_dir / "dev.spacy", work / "runs", work / "pipeline").path
 
 
 def run_learning_curve(
     data_dir: str | Path,
     output: str | Path,
-    ner_config: str | Path,
-    rel_config: str | Path,
-    labels: str | Path,
-    overrides: dict | None = None,
+    spec: PipelineSpec,
     split: str = "dev",
     seed: int = 0,
     fractions: tuple[float, ...] = FRACTIONS,
@@ -89,7 +83,9 @@ def run_learning_curve(
     from workbench.training.tune import read_docbin
 
     data_dir, output = Path(data_dir), Path(output)
-    scheme = load_labels(labels)
+    # Thresholds stay at the config's value (see above).
+    spec = replace(spec, tune=False)
+    scheme = load_labels(spec.labels)
     vocab_nlp = spacy.blank("en")
     train_docs = read_docbin(vocab_nlp, data_dir / "train.spacy")
     if not train_docs:
@@ -105,7 +101,7 @@ def run_learning_curve(
         for size, share in tqdm(sizes.items(), desc="learning curve", unit="point"):
             work = Path(tmp) / f"{size}"
             work.mkdir()
-            pipeline = _train_point(order[:size], work, data_dir, Path(ner_config), Path(rel_config), Path(labels), overrides or {})
+            pipeline = _train_point(order[:size], work, data_dir, spec)
             evaluation = evaluate_records(
                 load_pipeline(pipeline), gold, str(pipeline), split, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types,
                 BootstrapSettings(bootstrap_samples, seed),
@@ -123,7 +119,8 @@ def run_learning_curve(
         "document_ids": [r.doc_id for r in gold],
         "train_documents": len(train_docs),
         "seed": seed,
-        "overrides": {k: v for k, v in (overrides or {}).items()},
+        "base_model": spec.base_model,
+        "overrides": {"ner": spec.ner_overrides, "rel": spec.rel_overrides},
         "notes": curve_notes(len(train_docs), sizes, split),
         "points": points,
     }

