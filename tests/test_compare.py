@@ -21,7 +21,7 @@ runner = CliRunner()
         (0.5, {"lo": 0.4, "hi": 0.6}, 0.8, {"lo": 0.7, "hi": 0.9}, "better"),
         (0.8, {"lo": 0.7, "hi": 0.9}, 0.5, {"lo": 0.4, "hi": 0.6}, "worse"),
         (0.5, {"lo": 0.4, "hi": 0.7}, 0.6, {"lo": 0.5, "hi": 0.8}, "within noise"),
-        (0.5, None, 0.6, {"lo": 0.5, "hi": 0.8}, "no interval"),
+        (0.5, None, 0.6, {"lo": 0.5, "hi": 0.8}, "cannot tell"),  # no interval in A
         (0.5, None, 0.5, None, "unchanged"),
     ],
 )
@@ -56,12 +56,19 @@ def test_compare_flags_the_labels_that_got_worse(runs, tmp_path):
     b = json.loads((runs["b"] / "metrics.json").read_text())
     comparison = compare_runs(a, b)
     rows = {row["name"]: row for row in comparison["tasks"]["ner"]}
-    assert rows["PERSON"]["verdicts"]["recall"] == "worse" and rows["GPE"]["verdicts"]["recall"] == "worse"
+    assert rows["micro"]["verdicts"]["recall"] == "worse" and rows["micro"]["verdicts"]["f1"] == "worse"
     assert rows["ROLE"]["summary"] == "unchanged"  # its patterns were kept
-    assert "ner PERSON recall" in comparison["regressions"]
+    assert "ner micro recall" in comparison["regressions"]
+    # B finds no PERSON in any document: every resample gives recall 0, a degenerate interval
+    # (0.0-0.0) that says nothing about other documents, so the row cannot be told; its F1 drop is listed.
+    assert rows["PERSON"]["verdicts"]["recall"] == "cannot tell"
+    assert rows["PERSON"]["why"]["recall"] == "degenerate interval in B (0.0–0.0)"
+    assert rows["PERSON"]["why"]["precision"] == "undefined in B"  # B predicts no PERSON at all
+    assert "ner PERSON F1 (degenerate interval in B (0.0–0.0))" in comparison["thin_drops"]
     text = out.read_text()
     assert text == result.output.split("comparison: ")[0]
     assert "**WORSE: RECALL, F1**" in text and "| ROLE |" in text
+    assert "**CANNOT TELL: DEGENERATE INTERVAL IN B (0.0–0.0)**" in text
 
 
 def test_compare_can_gate_on_regressions(runs, tmp_path):

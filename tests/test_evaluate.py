@@ -27,7 +27,7 @@ def spacy_scores(nlp, records):
 
 def test_scores_equal_spacy_scorer(ruler_model, gold_records, scheme):
     nlp = spacy.load(ruler_model)
-    ours = evaluate_records(nlp, gold_records, "ruler", None, scheme.entity_labels).metrics()["ner"]
+    ours = evaluate_records(nlp, gold_records, "ruler", None, scheme).metrics()["ner"]
     theirs = spacy_scores(nlp, gold_records)
     assert ours["micro"]["precision"] == pytest.approx(theirs["ents_p"], abs=1e-6)
     assert ours["micro"]["recall"] == pytest.approx(theirs["ents_r"], abs=1e-6)
@@ -63,7 +63,9 @@ def test_predict_writes_valid_canonical_records(tmp_path, ruler_model):
     assert check.exit_code == 0, check.output
 
 
-def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corpus):
+def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corpus, monkeypatch):
+    # The report's date comes from SOURCE_DATE_EPOCH when set, so two runs can be compared byte for byte.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     out = tmp_path / "report"
     args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)]
     result = runner.invoke(app, args)
@@ -163,12 +165,16 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
 
 def test_relation_items_ignore_direction_only_for_symmetric_types():
     from workbench.evaluation.scorer import relation_items
+    from workbench.labels import EntityLabel, LabelScheme, RelationType
     from workbench.records import AnnotatedDoc, Entity, Relation
 
+    person = ("PERSON",)
+    scheme = LabelScheme("t", {"PERSON": EntityLabel("PERSON")}, {
+        "MET": RelationType("MET", person, person, symmetric=True), "KNOWS": RelationType("KNOWS", person, person)})
     ents = [Entity(1, "PERSON", 0, 5), Entity(2, "PERSON", 10, 15)]
     forward = AnnotatedDoc("d", "x" * 20, ents, [Relation(1, 1, 2, "MET"), Relation(2, 1, 2, "KNOWS")])
     backward = AnnotatedDoc("d", "x" * 20, ents, [Relation(1, 2, 1, "MET"), Relation(2, 2, 1, "KNOWS")])
-    fwd, bwd = relation_items(forward, {"MET"}), relation_items(backward, {"MET"})
+    fwd, bwd = relation_items(forward, scheme), relation_items(backward, scheme)
     assert fwd[0] == bwd[0]
     assert fwd[1] != bwd[1]
 
@@ -207,7 +213,7 @@ def test_min_precision_gate_fails_after_writing_the_report(tmp_path, ruler_model
     assert no_rel.exit_code == 1 and "needs a pipeline with a relation model" in no_rel.output
 
 
-def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model():
+def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model(scheme):
     from workbench.evaluation.evaluate import classify_relation_errors
     from workbench.records import AnnotatedDoc, Entity, Relation
 
@@ -217,5 +223,5 @@ def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model():
     # Rubio found, but the relation missed; Barrot predicted as a GPE, so its relation could not be found.
     predicted = AnnotatedDoc("d", text, person[:2] + [Entity(3, "GPE", 20, 26), Entity(4, "PERSON", 30, 35)],
                              [Relation(1, 1, 4, "MET")])
-    errors = {(e.kind, e.tail, e.cause) for e in classify_relation_errors(gold, predicted, {"MET"})}
+    errors = {(e.kind, e.tail, e.cause) for e in classify_relation_errors(gold, predicted, scheme)}
     assert errors == {("FN", "Rubio", "relation_model"), ("FN", "Barrot", "entities"), ("FP", "Paris", "entities")}

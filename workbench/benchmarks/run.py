@@ -98,7 +98,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     nlp = load_pipeline(pipeline)
     test = by_split["test"]
     speed = measure_speed(nlp, [r.text for r in test])
-    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme.entity_labels, scheme.relation_types, scheme.symmetric_types)
+    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme)
     report_paths = write_report(evaluation, out / "report")
     metrics = evaluation.metrics()
     result = {

@@ -102,13 +102,13 @@ def adjudicate(
     from workbench.labels import load_labels
     from workbench.records import write_records
 
-    symmetric = load_labels(labels).symmetric_types
-    result = run_adjudication(load_sources(sources), symmetric, policy.value, min_annotators)
+    scheme = load_labels(labels)
+    result = run_adjudication(load_sources(sources), scheme, policy.value, min_annotators)
     if review_file:
         count = write_records(review_file, review_records(result))
         typer.echo(f"review: {count} documents with conflicts -> {review_file}")
     if resolved:
-        apply_review(result, resolved_reviews(load_sources(resolved)), symmetric)
+        apply_review(result, resolved_reviews(load_sources(resolved)), scheme)
         typer.echo(f"resolved in review: {len(result.reviewed)} documents")
     if review:
         _push_review(result, review_records, labels, doccano_config, review_project)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import check_splits, clean_errors
 
 app = typer.Typer(help="Build the canonical corpus from raw articles.", no_args_is_help=True)
 
@@ -52,5 +52,6 @@ def export(
     """Export the corpus (or one split) as JSONL, one article per line."""
     from workbench.corpus.store import export_jsonl
 
+    check_splits(split)
     count = export_jsonl(corpus, output, split)
     typer.echo(f"wrote {count} articles to {output}")

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import check_splits, clean_errors
 from workbench.cli.train import DOCBINS, NER_CONFIG, REL_CONFIG
 
 
@@ -33,6 +33,7 @@ def train_curve(
 
     from workbench.training.curve import FRACTIONS, run_learning_curve
 
+    check_splits(split)
     result = run_learning_curve(
         data, output, ner_config, rel_config, labels, parse_config_overrides(ctx.args), split, seed, tuple(fraction or FRACTIONS), bootstrap
     )
