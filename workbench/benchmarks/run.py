@@ -3,56 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from workbench.errors import WorkbenchError
+from workbench.benchmarks.config import BenchmarkConfig
 from workbench.fileio import write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
-
-
-@dataclass
-class BenchmarkConfig:
-    name: str
-    data: Path
-    labels: Path
-    output: Path
-    ner_config: Path
-    rel_config: Path
-    ner_overrides: dict = field(default_factory=dict)
-    rel_overrides: dict = field(default_factory=dict)
-    target_precision: float | None = None
-    min_dev_support: int = 20
-    published: dict = field(default_factory=dict)
-
-
-def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        thresholds = data.get("thresholds") or {}
-        return BenchmarkConfig(
-            name=name,
-            data=Path(data["data"]),
-            labels=Path(data["labels"]),
-            output=Path(data["output"]),
-            ner_config=Path(data["ner"]["config"]),
-            rel_config=Path(data["rel"]["config"]),
-            ner_overrides=dict(data["ner"].get("overrides") or {}),
-            rel_overrides=dict(data["rel"].get("overrides") or {}),
-            target_precision=thresholds.get("target_precision"),
-            min_dev_support=int(thresholds.get("min_dev_support", 20)),
-            published=dict(data.get("published") or {}),
-        )
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read benchmark config: {exc.strerror or exc}", path=path) from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"not valid YAML: {exc}", path=path) from None
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise WorkbenchError(f"benchmark config lacks or mistypes {exc}", path=path) from None
 
 
 def write_docbins(by_split: dict[str, list[AnnotatedDoc]], out_dir: Path) -> dict[str, Path]:
