@@ -227,7 +227,7 @@ def test_cli_adjudicates_writes_conflicts_and_applies_a_review(tmp_path):
 
     result = runner.invoke(app, [*args, "--resolved", str(review_snapshot)])
     assert result.exit_code == 0, result.output
-    assert "resolved in review: 1 documents" in result.output
+    assert "resolved in review: 1 document\n" in result.output
     assert read_records(gold)[0].meta["adjudication"]["provenance"] == "review"
     conflicts = json.loads((tmp_path / "gold" / "diplomatic.conflicts.json").read_text())
     assert conflicts["conflicts"] == 1
