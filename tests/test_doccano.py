@@ -244,7 +244,7 @@ def test_review_round_trip_resolves_conflicts_in_gold(annotated, doccano_server,
     adjudicate = ["annotations", "adjudicate", str(snapshot), "-o", str(tmp_path / "gold.jsonl")]
     first = runner.invoke(app, [*adjudicate, *review_args])
     assert first.exit_code == 0, first.output
-    assert "review: 1 documents with conflicts -> Doccano project 'round-trip-review'" in first.output
+    assert "review: 1 document with conflicts -> Doccano project 'round-trip-review'" in first.output
 
     admin = login(doccano_server)
     project = admin.find_project("round-trip-review")
