@@ -89,12 +89,12 @@ def repo_corpus(tmp_path):
 
 
 @pytest.fixture
-def repo_docbins(tmp_path, repo_corpus) -> Path:
+def repo_docbins(tmp_path, repo_corpus, scheme) -> Path:
     """train/dev/test DocBins of the repository's gold, by the corpus split, in tmp_path/docbins."""
     from workbench.corpus.store import corpus_index
     from workbench.training.convert import convert_gold
 
-    convert_gold([GOLD], corpus_index(repo_corpus.output), tmp_path / "docbins")
+    convert_gold([GOLD], corpus_index(repo_corpus.output), tmp_path / "docbins", scheme, ROOT / "configs" / "labels.yml")
     return tmp_path / "docbins"
 
 

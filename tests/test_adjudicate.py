@@ -39,7 +39,7 @@ def snapshot(tmp_path):
 
 @pytest.fixture
 def result(snapshot, scheme):
-    return adjudicate(snapshot, scheme.symmetric_types)
+    return adjudicate(snapshot, scheme)
 
 
 def test_two_annotators_majority_takes_what_both_made(result, snapshot):
@@ -91,13 +91,13 @@ def test_majority_and_unanimous_differ_with_three_annotators(tmp_path, scheme):
     # carol repeats bob's d1 and d2: bob and carol are a majority for "Fidan" and their MET.
     paths = [write_rows(tmp_path / f"{n}.jsonl", rows) for n, rows in (("alice", alice()), ("bob", bob()), ("carol", renamed(bob()[:2], "carol")))]
     snapshot = load_files(paths)
-    majority = adjudicate(snapshot, scheme.symmetric_types, "majority")
+    majority = adjudicate(snapshot, scheme, "majority")
     d1 = majority.gold[0]
     assert ("Fidan", "PERSON", ["bob", "carol"]) in spans(d1)
     assert ("Hakan Fidan", "PERSON", ["alice"]) not in spans(d1)
     # MET is symmetric: stored in text order, Fidan before Tom Barrack.
     assert relations(d1) == [("Fidan", "MET", "Tom Barrack", ["bob", "carol"])]
-    unanimous = adjudicate(snapshot, scheme.symmetric_types, "unanimous")
+    unanimous = adjudicate(snapshot, scheme, "unanimous")
     assert [s[0] for s in spans(unanimous.gold[0])] == ["Foreign Minister", "Tom Barrack", "Ankara"]
     assert unanimous.gold[0].relations == []
 
@@ -122,7 +122,7 @@ def test_gold_is_valid_canonical_jsonl(result, tmp_path, scheme):
 
 
 def test_min_annotators_one_takes_single_confirmations(snapshot, scheme):
-    result = adjudicate(snapshot, scheme.symmetric_types, min_annotators=1)
+    result = adjudicate(snapshot, scheme, min_annotators=1)
     assert [r.doc_id for r in result.gold] == ["d1", "d2", "d3", "d4"]
     # d3: only alice confirmed it, so alice is the only voter.
     assert spans(result.gold[2]) == [("Qatar", "GPE", ["alice"]), ("Doha", "GPE", ["alice"])]
@@ -160,7 +160,7 @@ def test_resolved_review_replaces_the_document(result, scheme, tmp_path):
     review = load_files([write_rows(tmp_path / "review.jsonl", [resolved_d1(), resolved_d1("sam", confirmed=False)])])
     resolved = resolved_reviews(review)
     assert [(r.doc_id, r.meta["annotator"]) for r in resolved] == [("d1", "rita")]
-    apply_review(result, resolved, scheme.symmetric_types)
+    apply_review(result, resolved, scheme)
     d1 = result.gold[0]
     assert spans(d1) == [
         ("Foreign Minister", "ROLE", ["alice", "bob"]),
@@ -181,13 +181,13 @@ def test_resolved_review_replaces_the_document(result, scheme, tmp_path):
 def test_reviewer_additions_have_no_annotators(result, scheme):
     # The adjudicator marks "Tom" alone, which no annotator did.
     resolved = record("d1", T1, "rita", [ent(1, T1, "Foreign Minister", "ROLE"), ent(2, T1, "Tom", "PERSON")])
-    apply_review(result, [record_from_dict(resolved)], scheme.symmetric_types)
+    apply_review(result, [record_from_dict(resolved)], scheme)
     assert spans(result.gold[0]) == [("Foreign Minister", "ROLE", ["alice", "bob"]), ("Tom", "PERSON", [])]
 
 
 def test_an_empty_resolution_empties_the_document(result, scheme):
     resolved = record("d2", "Fidan spoke with Gerapetritis by phone.", "rita", [])
-    apply_review(result, [record_from_dict(resolved)], scheme.symmetric_types)
+    apply_review(result, [record_from_dict(resolved)], scheme)
     assert result.gold[1].entities == [] and result.gold[1].meta["adjudication"]["provenance"] == "review"
 
 
@@ -202,7 +202,7 @@ def test_review_of_an_unknown_or_changed_document_fails(result, scheme, change, 
     row = resolved_d1()
     change(row)
     with pytest.raises(WorkbenchError, match=message):
-        apply_review(result, [record_from_dict(row)], scheme.symmetric_types)
+        apply_review(result, [record_from_dict(row)], scheme)
 
 
 def test_document_resolved_twice_is_an_error(tmp_path):
@@ -227,7 +227,7 @@ def test_cli_adjudicates_writes_conflicts_and_applies_a_review(tmp_path):
 
     result = runner.invoke(app, [*args, "--resolved", str(review_snapshot)])
     assert result.exit_code == 0, result.output
-    assert "resolved in review: 1 documents" in result.output
+    assert "resolved in review: 1 document\n" in result.output
     assert read_records(gold)[0].meta["adjudication"]["provenance"] == "review"
     conflicts = json.loads((tmp_path / "gold" / "diplomatic.conflicts.json").read_text())
     assert conflicts["conflicts"] == 1
@@ -246,4 +246,4 @@ def test_cli_missing_annotator_file_and_bad_policy(tmp_path):
 
 def test_nothing_to_adjudicate_is_an_error(tmp_path, scheme):
     with pytest.raises(WorkbenchError, match="no document was confirmed by 2 annotators"):
-        adjudicate(load_files([write_rows(tmp_path / "alice.jsonl", alice())]), scheme.symmetric_types)
+        adjudicate(load_files([write_rows(tmp_path / "alice.jsonl", alice())]), scheme)

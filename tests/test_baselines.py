@@ -10,7 +10,7 @@ from workbench.evaluation.evaluate import evaluate_records, gold_entity_doc
 from workbench.evaluation.relation_baseline import RelationBaseline
 from workbench.records import AnnotatedDoc, Entity
 from workbench.relations.candidates import generate_candidates
-from workbench.relations.signatures import canonical, signatures_from_labels_file
+from workbench.relations.signatures import relation_key
 
 LABELS = ROOT / "configs" / "labels.yml"
 
@@ -26,21 +26,19 @@ def test_gazetteer_takes_each_string_with_its_most_frequent_label():
     assert [(e.text, e.label_) for e in doc.ents] == [("Oman", "GPE"), ("Iran", "GPE")]
 
 
-def gold_keys(doc, symmetric):
-    return {canonical(r["head"], r["tail"], r["label"], symmetric) for r in doc._.relations}
+def gold_keys(doc, scheme):
+    return {relation_key(scheme, r["head"], r["tail"], r["label"]) for r in doc._.relations}
 
 
-def test_relation_baseline_learns_from_the_components_candidates(gold_records):
-    signatures = signatures_from_labels_file(LABELS)
-    symmetric = {n for n, s in signatures.items() if s.symmetric}
+def test_relation_baseline_learns_from_the_components_candidates(gold_records, scheme):
     nlp = gazetteer_pipeline(gold_records)
     docs = [gold_entity_doc(nlp, r) for r in gold_records]
-    gold = [gold_keys(doc, symmetric) for doc in docs]
-    model = RelationBaseline(signatures, max_distance=10).fit(docs)
+    gold = [gold_keys(doc, scheme) for doc in docs]
+    model = RelationBaseline(scheme, max_distance=10).fit(docs)
     hits = predicted = 0
     cells = positives = 0
     for doc, keys in zip(docs, gold):
-        candidates = generate_candidates(doc, signatures, 10)
+        candidates = generate_candidates(doc, scheme, 10)
         allowed = {(c.head, c.tail, label) for c in candidates for label in c.allowed}
         cells += len(allowed)
         positives += len(keys & allowed)
@@ -55,8 +53,8 @@ def test_relation_baseline_learns_from_the_components_candidates(gold_records):
 @pytest.fixture(scope="module")
 def evaluation_with_baselines(gold_records, scheme):
     test_docs, train_docs = gold_records[1:2], gold_records[:1] + gold_records[2:]
-    evaluation = evaluate_records(ruler_nlp(gold_records), test_docs, "ruler", "test", scheme.entity_labels, scheme.relation_types, {"MET", "SPOKE_WITH"})
-    run_baselines(evaluation, train_docs, signatures_from_labels_file(LABELS))
+    evaluation = evaluate_records(ruler_nlp(gold_records), test_docs, "ruler", "test", scheme)
+    run_baselines(evaluation, train_docs)
     return evaluation
 
 
@@ -74,10 +72,12 @@ def test_gazetteer_baseline_is_scored_end_to_end_and_on_gold_entities(evaluation
 
 
 def test_evaluating_on_training_documents_is_called_optimistic(gold_records, scheme):
-    evaluation = evaluate_records(ruler_nlp(gold_records), gold_records[:2], "ruler", None, scheme.entity_labels)
-    run_baselines(evaluation, gold_records[1:], signatures_from_labels_file(LABELS))
+    evaluation = evaluate_records(ruler_nlp(gold_records), gold_records[:2], "ruler", None, scheme)
+    # The note comes from the corpus split alone: no baselines are run here.
+    corpus = {gold_records[0].doc_id: {"split": "test"}, gold_records[1].doc_id: {"split": "train"}}
+    evaluation.note_training_documents(corpus)
     notes = evaluation.metrics()["notes"]
-    assert any(f"1 of the evaluated documents are training documents ({gold_records[1].doc_id})" in note for note in notes)
+    assert any(f"1 of the 2 evaluated documents are training documents ({gold_records[1].doc_id})" in note for note in notes)
 
 
 def test_off_the_shelf_baseline_is_scored_on_the_shared_labels_only(evaluation_with_baselines):

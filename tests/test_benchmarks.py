@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from workbench.benchmarks.conll04 import read_conll04, sentence_to_record
-from workbench.benchmarks.run import load_benchmark_config
+from workbench.benchmarks.config import load_benchmark_config
 from workbench.cli import app
 from workbench.errors import WorkbenchError
 from workbench.labels import load_labels

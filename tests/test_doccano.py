@@ -244,7 +244,7 @@ def test_review_round_trip_resolves_conflicts_in_gold(annotated, doccano_server,
     adjudicate = ["annotations", "adjudicate", str(snapshot), "-o", str(tmp_path / "gold.jsonl")]
     first = runner.invoke(app, [*adjudicate, *review_args])
     assert first.exit_code == 0, first.output
-    assert "review: 1 documents with conflicts -> Doccano project 'round-trip-review'" in first.output
+    assert "review: 1 document with conflicts -> Doccano project 'round-trip-review'" in first.output
 
     admin = login(doccano_server)
     project = admin.find_project("round-trip-review")
@@ -272,7 +272,7 @@ def test_review_round_trip_resolves_conflicts_in_gold(annotated, doccano_server,
 
     resolved = runner.invoke(app, [*adjudicate[:-1], str(tmp_path / "final.jsonl"), "--resolved", str(annotated.folder / "snapshots" / "review-1")])
     assert resolved.exit_code == 0, resolved.output
-    assert "resolved in review: 1 documents" in resolved.output and "0 open conflicts" in resolved.output
+    assert "resolved in review: 1 document\n" in resolved.output and "0 open conflicts" in resolved.output
     final = {r.doc_id: r for r in read_records(tmp_path / "final.jsonl")}[shared]
     assert {span_key(e) for e in final.entities} == resolution[0] == alice[0]
     assert relation_keys(final.entities, final.relations) == resolution[1]

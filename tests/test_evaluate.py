@@ -27,7 +27,7 @@ def spacy_scores(nlp, records):
 
 def test_scores_equal_spacy_scorer(ruler_model, gold_records, scheme):
     nlp = spacy.load(ruler_model)
-    ours = evaluate_records(nlp, gold_records, "ruler", None, scheme.entity_labels).metrics()["ner"]
+    ours = evaluate_records(nlp, gold_records, "ruler", None, scheme).metrics()["ner"]
     theirs = spacy_scores(nlp, gold_records)
     assert ours["micro"]["precision"] == pytest.approx(theirs["ents_p"], abs=1e-6)
     assert ours["micro"]["recall"] == pytest.approx(theirs["ents_r"], abs=1e-6)
@@ -63,7 +63,9 @@ def test_predict_writes_valid_canonical_records(tmp_path, ruler_model):
     assert check.exit_code == 0, check.output
 
 
-def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corpus):
+def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corpus, monkeypatch):
+    # The report's date comes from SOURCE_DATE_EPOCH when set, so two runs can be compared byte for byte.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     out = tmp_path / "report"
     args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)]
     result = runner.invoke(app, args)
@@ -169,12 +171,16 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
 
 def test_relation_items_ignore_direction_only_for_symmetric_types():
     from workbench.evaluation.scorer import relation_items
+    from workbench.labels import EntityLabel, LabelScheme, RelationType
     from workbench.records import AnnotatedDoc, Entity, Relation
 
+    person = ("PERSON",)
+    scheme = LabelScheme("t", {"PERSON": EntityLabel("PERSON")}, {
+        "MET": RelationType("MET", person, person, symmetric=True), "KNOWS": RelationType("KNOWS", person, person)})
     ents = [Entity(1, "PERSON", 0, 5), Entity(2, "PERSON", 10, 15)]
     forward = AnnotatedDoc("d", "x" * 20, ents, [Relation(1, 1, 2, "MET"), Relation(2, 1, 2, "KNOWS")])
     backward = AnnotatedDoc("d", "x" * 20, ents, [Relation(1, 2, 1, "MET"), Relation(2, 2, 1, "KNOWS")])
-    fwd, bwd = relation_items(forward, {"MET"}), relation_items(backward, {"MET"})
+    fwd, bwd = relation_items(forward, scheme), relation_items(backward, scheme)
     assert fwd[0] == bwd[0]
     assert fwd[1] != bwd[1]
 
@@ -213,7 +219,7 @@ def test_min_precision_gate_fails_after_writing_the_report(tmp_path, ruler_model
     assert no_rel.exit_code == 1 and "needs a pipeline with a relation model" in no_rel.output
 
 
-def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model():
+def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model(scheme):
     from workbench.evaluation.evaluate import classify_relation_errors
     from workbench.records import AnnotatedDoc, Entity, Relation
 
@@ -223,5 +229,106 @@ def test_relation_errors_are_put_down_to_the_entities_or_the_relation_model():
     # Rubio found, but the relation missed; Barrot predicted as a GPE, so its relation could not be found.
     predicted = AnnotatedDoc("d", text, person[:2] + [Entity(3, "GPE", 20, 26), Entity(4, "PERSON", 30, 35)],
                              [Relation(1, 1, 4, "MET")])
-    errors = {(e.kind, e.tail, e.cause) for e in classify_relation_errors(gold, predicted, {"MET"})}
+    errors = {(e.kind, e.tail, e.cause) for e in classify_relation_errors(gold, predicted, scheme)}
     assert errors == {("FN", "Rubio", "relation_model"), ("FN", "Barrot", "entities"), ("FP", "Paris", "entities")}
+
+
+# --- undefined figures, the training-documents note, provenance ---------------------------------
+
+
+def test_undefined_precision_is_none_and_left_out_of_the_macro_average():
+    scores = LabelledScores()
+    # A: 2 gold spans, nothing predicted: precision undefined, recall 0, F1 0.
+    score_items([((0, 1), "A"), ((2, 3), "A")], [], scores)
+    # B: 1 gold span found, 1 wrong prediction: precision 1/2, recall 1, F1 2/3.
+    score_items([((4, 5), "B")], [((4, 5), "B"), ((6, 7), "B")], scores)
+    data = scores.to_dict(["A", "B", "C"])
+    assert data["per_label"]["A"]["precision"] is None and data["per_label"]["A"]["recall"] == 0.0
+    # C: neither gold nor prediction: every figure undefined.
+    assert {k: data["per_label"]["C"][k] for k in ("precision", "recall", "f1")} == {"precision": None, "recall": None, "f1": None}
+    # Macro over the labels with gold (A, B): precision is B's alone (not (0 + 0.5) / 2);
+    # recall (0 + 1) / 2; F1 (0 + 2/3) / 2.
+    assert data["macro"] == {"precision": 0.5, "recall": 0.5, "f1": round(1 / 3, 6)}
+
+
+def test_a_label_never_predicted_shows_a_dash_not_zero(tmp_path, gold_records, scheme):
+    from conftest import ruler_nlp
+
+    from workbench.evaluation.report import write_report
+
+    nlp = ruler_nlp(gold_records)
+    ruler = nlp.get_pipe("entity_ruler")
+    kept = [p for p in ruler.patterns if p["label"] != "PERSON"]
+    ruler.clear()
+    ruler.add_patterns(kept)  # the pipeline never predicts PERSON
+    evaluation = evaluate_records(nlp, gold_records, "no-person", None, scheme)
+    write_report(evaluation, tmp_path, html=False)
+    person = json.loads((tmp_path / "metrics.json").read_text())["ner"]["per_label"]["PERSON"]
+    assert person["precision"] is None and person["tp"] == person["fp"] == 0 and person["recall"] == 0.0
+    row = next(line for line in (tmp_path / "report.md").read_text().splitlines() if line.startswith("| PERSON |"))
+    assert row == f"| PERSON | – | 0.0 (0.0–0.0) | 0.0 (0.0–0.0) | {person['support']} | 0 | 0 | {person['support']} |"
+
+
+def test_the_training_documents_note_does_not_need_baselines(tmp_path, ruler_model, repo_corpus):
+    from workbench.corpus.store import corpus_index
+
+    train = sorted(d for d, row in corpus_index(repo_corpus.output).items() if row["split"] == "train")
+    args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "train", "--corpus", repo_corpus.output,
+            "-o", str(tmp_path / "r"), "--no-baselines", "--no-html", "--bootstrap", "0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    n = len(train)
+    assert f"note: {n} of the {n} evaluated documents are training documents ({', '.join(train)})" in result.output
+    assert "are training documents" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_a_split_typo_lists_the_splits(tmp_path, ruler_model):
+    result = runner.invoke(app, ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "tset", "-o", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert result.output == "error: --split 'tset' is not a split; the splits are train, dev, test\n"
+    assert not (tmp_path / "r").exists()
+
+
+def test_provenance_in_metrics_and_both_reports(tmp_path, gold_records, repo_corpus, monkeypatch):
+    import hashlib
+
+    from conftest import ruler_nlp
+
+    import workbench
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+    gold_sha = hashlib.sha256(GOLD.read_bytes()).hexdigest()
+    # What `workbench train` records in a trained pipeline's meta.
+    manifest = {"gold": str(GOLD), "gold_sha256": gold_sha, "documents": {"train": 3, "dev": 1, "test": 1},
+                "docbins": {"train": {"path": "training/corpus/train.spacy", "sha256": "c" * 64}}}
+    nlp = ruler_nlp(gold_records)
+    nlp.meta["workbench"] = {"base_model": "en_core_web_md 3.8.0", "training": {"manifest": manifest},
+                             "config_sha256": {"ner": "d" * 64}}
+    nlp.to_disk(tmp_path / "model")
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "model"), "--data", str(GOLD), "--split", "test",
+                                 "--corpus", repo_corpus.output, "-o", str(out), "--no-baselines", "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((out / "metrics.json").read_text())["provenance"]
+    assert provenance == {
+        "model": {"path": str(tmp_path / "model"), "name": "en_pipeline", "version": "0.0.0", "base_model": "en_core_web_md 3.8.0"},
+        "training": {"documents": 3, "docbin": "training/corpus/train.spacy", "sha256": "c" * 64, "gold": str(GOLD), "gold_sha256": gold_sha},
+        "config_sha256": {"ner": "d" * 64},
+        "gold": {"paths": [str(GOLD)], "sha256": gold_sha},
+        "versions": {"workbench": workbench.__version__, "spacy": spacy.__version__},
+        "date": "2023-11-14T22:13:20Z",
+    }
+    for name in ("report.md", "report.html"):
+        text = (out / name).read_text()
+        for needle in ("en_core_web_md 3.8.0", "c" * 12, "ner `" + "d" * 12 + "`" if name == "report.md" else "d" * 12, gold_sha[:12],
+                       f"spaCy {spacy.__version__}", "2023-11-14T22:13:20Z", "training/corpus/train.spacy"):
+            assert needle in text, (name, needle)
+
+    # A pipeline that records none of it: "unknown", never a guess.
+    nlp.meta.pop("workbench")
+    nlp.to_disk(tmp_path / "bare")
+    runner.invoke(app, ["evaluate", "--model", str(tmp_path / "bare"), "--data", str(GOLD), "-o", str(tmp_path / "b"), "--no-baselines", "--bootstrap", "0", "--corpus", str(tmp_path / "none")])
+    bare = json.loads((tmp_path / "b" / "metrics.json").read_text())["provenance"]
+    assert bare["model"]["base_model"] == "unknown" and bare["config_sha256"] == "unknown"
+    assert bare["training"]["documents"] == "unknown" and bare["gold"]["sha256"] == gold_sha
+    assert "| base model | unknown |" in (tmp_path / "b" / "report.md").read_text()

@@ -72,13 +72,13 @@ def test_schemes_equal_nervaluate_on_a_real_pipeline(gold_records):
     assert 0 < ours["strict"]["micro"]["precision"] < ours["partial"]["micro"]["precision"]
 
 
-def test_strict_scheme_equals_strict_scores(gold_records):
+def test_strict_scheme_equals_strict_scores(gold_records, scheme):
     from conftest import ruler_nlp
 
     from workbench.evaluation.evaluate import evaluate_records
 
     nlp = ruler_nlp(gold_records)
-    metrics = evaluate_records(nlp, gold_records, "ruler", None, LABELS).metrics()["ner"]
+    metrics = evaluate_records(nlp, gold_records, "ruler", None, scheme).metrics()["ner"]
     strict = metrics["partial"]["strict"]["micro"]
     assert strict["correct"] == metrics["micro"]["tp"]
     assert strict["precision"] == pytest.approx(metrics["micro"]["precision"], abs=1e-6)
@@ -106,7 +106,7 @@ def test_evaluation_counts_every_error_once_by_class(gold_records, scheme):
 
     from workbench.evaluation.evaluate import evaluate_records
 
-    ner = evaluate_records(ruler_nlp(gold_records), gold_records, "ruler", None, scheme.entity_labels).metrics()["ner"]
+    ner = evaluate_records(ruler_nlp(gold_records), gold_records, "ruler", None, scheme).metrics()["ner"]
     assert sum(ner["errors"]["FP"].values()) == ner["micro"]["fp"]
     assert sum(ner["errors"]["FN"].values()) == ner["micro"]["fn"]
     # The ruler's deliberate mistake, "Fidan" as GPE, is a label error on both sides; names it

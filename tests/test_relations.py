@@ -20,7 +20,8 @@ from workbench.relations import tune_thresholds
 from workbench.relations.augment import with_gold_entities
 from workbench.relations.candidates import generate_candidates
 from workbench.relations.scoring import score_relations
-from workbench.relations.signatures import Signature, signatures_from_labels_file
+from workbench.labels import LabelScheme, RelationType, load_labels
+from workbench.relations.signatures import relation_key
 from workbench.relations.thresholds import choose_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +75,7 @@ def gold_nlp():
 
 @pytest.fixture(scope="module")
 def signatures():
-    return signatures_from_labels_file(LABELS)
+    return load_labels(LABELS)
 
 
 def make_gold(nlp, text: str, entities, relations) -> Doc:
@@ -88,14 +89,9 @@ def make_gold(nlp, text: str, entities, relations) -> Doc:
     return doc
 
 
-def relation_set(doc: Doc, symmetric=("MET", "SPOKE_WITH")) -> set:
-    keys = set()
-    for rel in doc._.relations or []:
-        head, tail = tuple(rel["head"]), tuple(rel["tail"])
-        if rel["label"] in symmetric and tail < head:
-            head, tail = tail, head
-        keys.add((head, tail, rel["label"]))
-    return keys
+def relation_set(doc: Doc) -> set:
+    scheme = load_labels(LABELS)
+    return {relation_key(scheme, rel["head"], rel["tail"], rel["label"]) for rel in doc._.relations or []}
 
 
 def unannotated_copy(doc: Doc) -> Doc:
@@ -122,11 +118,12 @@ def test_candidates_are_pruned_by_signature(gold_nlp, signatures):
 
 
 def test_symmetric_pair_is_one_candidate_in_text_order(signatures):
-    assert signatures["MET"].allows("PERSON", "PERSON", head_first=True)
-    assert not signatures["MET"].allows("PERSON", "PERSON", head_first=False)
-    mixed = Signature("X", ("A",), ("B",), symmetric=True)
-    assert mixed.allows("B", "A", head_first=True) and not mixed.allows("B", "A", head_first=False)
-    assert signatures["HAS_ROLE"].allows("PERSON", "ROLE", head_first=False)
+    met = signatures.relations["MET"]
+    assert met.allows_candidate("PERSON", "PERSON", head_first=True)
+    assert not met.allows_candidate("PERSON", "PERSON", head_first=False)
+    mixed = RelationType("X", ("A",), ("B",), symmetric=True)
+    assert mixed.allows_candidate("B", "A", head_first=True) and not mixed.allows_candidate("B", "A", head_first=False)
+    assert signatures.relations["HAS_ROLE"].allows_candidate("PERSON", "ROLE", head_first=False)
 
 
 def test_cross_sentence_pairs_need_the_window(gold_nlp, signatures):
@@ -151,7 +148,7 @@ def test_score_is_strict_and_symmetric_order_free(gold_nlp):
         {"head": [0, 2], "tail": [4, 5], "label": "HAS_ROLE", "score": 0.9},
         {"head": [0, 2], "tail": [6, 7], "label": "HAS_ROLE", "score": 0.9},  # wrong type
     ]
-    scores = score_relations([Example(pred, gold)], {"MET", "SPOKE_WITH"})
+    scores = score_relations([Example(pred, gold)], load_labels(LABELS))
     assert scores["rel_micro_p"] == pytest.approx(2 / 3)
     assert scores["rel_micro_r"] == pytest.approx(2 / 3)  # the missed AFFILIATION is a false negative
     assert scores["rel_per_type"]["AFFILIATION"]["r"] == 0.0
@@ -233,7 +230,10 @@ def test_to_disk_from_disk_round_trip(trained, tmp_path):
     loaded = spacy.load(tmp_path / "model")
     rel = loaded.get_pipe("relation_extractor")
     assert rel.thresholds["MET"] == 0.42
-    assert rel.signatures == component.signatures and rel.max_distance == component.max_distance
+    assert rel.scheme == component.scheme and rel.max_distance == component.max_distance
+    # The scheme comes from the saved cfg alone: no labels.yml is read at load time.
+    assert rel.scheme.relations == LabelScheme.from_signatures(load_labels(LABELS).signatures()).relations
+    assert rel.scheme.symmetric_types == {"MET", "SPOKE_WITH"}
     for doc in golds:
         assert loaded(unannotated_copy(doc))._.relations == nlp(unannotated_copy(doc))._.relations
 

@@ -99,6 +99,8 @@ def test_each_rule_is_reported_with_location(tmp_path, name, change, message):
 def test_problem_names_document_and_offsets(tmp_path):
     result, path = run_validate(tmp_path, [mutated(lambda r: r["entities"][4].update(label="TIME"))])
     assert f"{path}:1 [d1] 72-79: unknown entity label 'TIME'" in result.output
+    # One of each: singular wording.
+    assert result.output.endswith("1 problem in 1 document (corpus not checked)\n")
 
 
 @pytest.mark.parametrize(

@@ -63,3 +63,15 @@ def staging_dir(final_dir: str | Path) -> Path:
     final_dir = Path(final_dir)
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(dir=final_dir.parent, prefix=f".{final_dir.name}.", suffix=".tmp"))
+
+
+def sha256_of_files(paths: Iterable[str | Path]) -> str:
+    """The sha256 of the files' bytes, one after the other: for one file, what `sha256sum` prints."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

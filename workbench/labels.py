@@ -1,15 +1,23 @@
-"""The label scheme (entity labels, relation types and signatures) read from configs/labels.yml."""
+"""The label scheme (entity labels, relation types and their signatures): the one type every stage is given.
+
+Read from configs/labels.yml through a schema (unknown keys, duplicate keys or shortcuts,
+unknown labels in a signature are errors naming the file, key and line), or rebuilt from
+the signatures a trained relation component keeps in its cfg.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Dict, List, Optional, TypeVar
 
-import yaml
+from pydantic import BaseModel, StrictBool, constr, root_validator
 
-from workbench.errors import WorkbenchError
+from workbench.yamlconfig import SchemaProblem, load_yaml_model
 
 DEFAULT_LABELS = Path("configs/labels.yml")
+
+Position = TypeVar("Position")
 
 
 @dataclass(frozen=True)
@@ -18,10 +26,14 @@ class EntityLabel:
     description: str = ""
     color: str = "#cccccc"
     shortcut: str | None = None
+    # The base model's label this one corresponds to (see EntityEntry.base_label).
+    base_label: str | None = None
 
 
 @dataclass(frozen=True)
 class RelationType:
+    """A relation type and its signature: which entity labels may be its head and its tail."""
+
     name: str
     head: tuple[str, ...]
     tail: tuple[str, ...]
@@ -31,9 +43,26 @@ class RelationType:
     shortcut: str | None = None
 
     def allows(self, head_label: str, tail_label: str) -> bool:
+        """Whether these labels may be joined: head -> tail, or either way round for a symmetric type."""
         if head_label in self.head and tail_label in self.tail:
             return True
         return self.symmetric and tail_label in self.head and head_label in self.tail
+
+    def allows_candidate(self, head_label: str, tail_label: str, head_first: bool) -> bool:
+        """Whether the relation model scores this type on the ordered pair: a symmetric type only in text order."""
+        return self.allows(head_label, tail_label) and (head_first or not self.symmetric)
+
+    def ordered(self, head: Position, tail: Position) -> tuple[Position, Position]:
+        """The one ordering rule: a symmetric relation's arguments in text order, so its direction never counts.
+
+        head and tail are comparable positions that start with the start offset: (start, end),
+        (start, end, label), token offsets.
+        """
+        return (tail, head) if self.symmetric and tail < head else (head, tail)
+
+    def signature(self) -> dict:
+        """What a trained relation component keeps in its cfg."""
+        return {"head": list(self.head), "tail": list(self.tail), "symmetric": self.symmetric}
 
 
 @dataclass(frozen=True)
@@ -59,43 +88,109 @@ class LabelScheme:
     def symmetric_types(self) -> set[str]:
         return {name for name, rel in self.relations.items() if rel.symmetric}
 
+    def ordered(self, relation_type: str, head: Position, tail: Position) -> tuple[Position, Position]:
+        """RelationType.ordered for the named type; a type the scheme lacks keeps its direction."""
+        rel = self.relations.get(relation_type)
+        return rel.ordered(head, tail) if rel else (head, tail)
 
-def scheme_from_dict(data: object, source: str = "<labels>") -> LabelScheme:
-    if not isinstance(data, dict) or not isinstance(data.get("entities"), dict) or not data["entities"]:
-        raise WorkbenchError("a label config needs a non-empty 'entities' mapping", path=source)
-    entities = {}
-    for name, spec in data["entities"].items():
-        spec = spec or {}
-        entities[str(name)] = EntityLabel(
-            str(name), spec.get("description", ""), spec.get("color", "#cccccc"), spec.get("shortcut")
-        )
-    relations = {}
-    for name, spec in (data.get("relations") or {}).items():
-        spec = spec or {}
-        head, tail = spec.get("head"), spec.get("tail")
-        if not head or not tail:
-            raise WorkbenchError(f"relation {name} needs 'head' and 'tail' label lists", path=source)
-        unknown = sorted((set(head) | set(tail)) - set(entities))
-        if unknown:
-            raise WorkbenchError(f"relation {name} names unknown entity labels: {', '.join(unknown)}", path=source)
-        relations[str(name)] = RelationType(
-            str(name),
-            tuple(head),
-            tuple(tail),
-            bool(spec.get("symmetric", False)),
-            spec.get("description", ""),
-            spec.get("color", "#888888"),
-            spec.get("shortcut"),
-        )
-    return LabelScheme(str(data.get("name", "labels")), entities, relations, data.get("description", ""))
+    @property
+    def colors(self) -> dict[str, str]:
+        """Label and relation type -> CSS colour."""
+        return {**{n: e.color for n, e in self.entities.items()}, **{n: r.color for n, r in self.relations.items()}}
+
+    def signatures(self) -> dict:
+        """{type: {"head", "tail", "symmetric"}}: what a relation component serialises."""
+        return {name: rel.signature() for name, rel in self.relations.items()}
+
+    @classmethod
+    def from_signatures(cls, signatures: dict, name: str = "signatures") -> "LabelScheme":
+        """The scheme a trained relation component knows: its relation types, and the entity labels they join."""
+        relations = {
+            str(t): RelationType(str(t), tuple(s["head"]), tuple(s["tail"]), bool(s.get("symmetric", False)))
+            for t, s in signatures.items()
+        }
+        labels = dict.fromkeys(label for rel in relations.values() for label in (*rel.head, *rel.tail))
+        return cls(name, {label: EntityLabel(label) for label in labels}, relations)
+
+
+# --- the file schema (configs/labels.yml) ------------------------------------------------------
+
+Color = constr(regex=r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
+Shortcut = constr(min_length=1, max_length=1)
+
+
+class EntityEntry(BaseModel):
+    """One entity label.
+
+    base_label: the label of the base model (e.g. en_core_web_md's PERSON) that this label
+    corresponds to, for schemes whose names differ (CoNLL04's Peop -> PERSON). null (the
+    default) means: the same name, if the base model has that label, else none.
+    """
+
+    description: str = ""
+    color: Color = "#cccccc"
+    shortcut: Optional[Shortcut] = None
+    base_label: Optional[str] = None
+
+    class Config:
+        extra = "forbid"
+
+
+class RelationEntry(BaseModel):
+    """One relation type: its signature (head and tail labels) and whether direction counts."""
+
+    description: str = ""
+    head: List[str]
+    tail: List[str]
+    symmetric: StrictBool = False
+    color: Color = "#888888"
+    shortcut: Optional[Shortcut] = None
+
+    class Config:
+        extra = "forbid"
+
+
+class LabelsFile(BaseModel):
+    name: str = "labels"
+    description: str = ""
+    entities: Dict[str, EntityEntry]
+    relations: Dict[str, RelationEntry] = {}
+
+    class Config:
+        extra = "forbid"
+
+    @root_validator(skip_on_failure=True)
+    def _consistent(cls, values):
+        entities, relations = values["entities"], values["relations"]
+        if not entities:
+            raise SchemaProblem(message="needs at least one entity label", at=("entities",))
+        for name, rel in relations.items():
+            for side in ("head", "tail"):
+                if not getattr(rel, side):
+                    raise SchemaProblem(message="needs at least one entity label", at=("relations", name, side))
+                unknown = [label for label in getattr(rel, side) if label not in entities]
+                if unknown:
+                    known = ", ".join(entities)
+                    raise SchemaProblem(message=f"unknown entity label {unknown[0]!r} (known: {known})", at=("relations", name, side))
+        taken: dict[str, tuple] = {}
+        for group, entries in (("entities", entities), ("relations", relations)):
+            for name, entry in entries.items():
+                if entry.shortcut is None:
+                    continue
+                if entry.shortcut in taken:
+                    first = ".".join(taken[entry.shortcut])
+                    raise SchemaProblem(message=f"shortcut {entry.shortcut!r} is already {first}'s", at=(group, name, "shortcut"))
+                taken[entry.shortcut] = (group, name)
+        return values
+
+    def scheme(self) -> LabelScheme:
+        entities = {n: EntityLabel(n, e.description, e.color, e.shortcut, e.base_label) for n, e in self.entities.items()}
+        relations = {
+            n: RelationType(n, tuple(r.head), tuple(r.tail), r.symmetric, r.description, r.color, r.shortcut)
+            for n, r in self.relations.items()
+        }
+        return LabelScheme(self.name, entities, relations, self.description)
 
 
 def load_labels(path: str | Path = DEFAULT_LABELS) -> LabelScheme:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read label config: {exc.strerror or exc}", path=path) from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"not valid YAML: {exc}", path=path) from None
-    return scheme_from_dict(data, str(path))
+    return load_yaml_model(path, LabelsFile, "label config").scheme()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from workbench.annotations.snapshot import ANNOTATOR_KEYS, CONFIRMED, Snapshot
 from workbench.errors import WorkbenchError
 from workbench.evaluation.scorer import relation_items
+from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, Entity, Relation
 
 POLICIES = ("majority", "unanimous")
@@ -57,14 +58,14 @@ def needed_votes(policy: str, voters: int) -> int:
     return voters if policy == "unanimous" else voters // 2 + 1
 
 
-def collect_votes(records: dict[str, AnnotatedDoc], symmetric: set[str]) -> Votes:
+def collect_votes(records: dict[str, AnnotatedDoc], scheme: LabelScheme) -> Votes:
     votes = Votes(sorted(records))
     for name in votes.voters:
         record = records[name]
         # Sets: an annotator who marked the same thing twice still has one vote.
         for key in sorted({(e.start, e.end, e.label) for e in record.entities}):
             votes.entities.setdefault(key, []).append(name)
-        for key in sorted(set(relation_items(record, symmetric))):
+        for key in sorted(set(relation_items(record, scheme))):
             votes.relations.setdefault(key, []).append(name)
     return votes
 
@@ -146,9 +147,9 @@ def describe_conflict(conflict: dict) -> str:
     return f"{conflict['start']}-{conflict['end']} {conflict['text']!r}: " + "; ".join(said)
 
 
-def vote_document(result: Adjudication, records: dict[str, AnnotatedDoc], symmetric: set[str]) -> None:
+def vote_document(result: Adjudication, records: dict[str, AnnotatedDoc], scheme: LabelScheme) -> None:
     """Add one document's gold record, votes and conflicts to `result`; `records` are the voters' versions."""
-    votes = collect_votes(records, symmetric)
+    votes = collect_votes(records, scheme)
     needed = needed_votes(result.policy, len(votes.voters))
     base = records[votes.voters[0]]
     conflicts = entity_conflicts(votes, needed, base.text) + relation_conflicts(votes, needed, base.text)
@@ -161,7 +162,7 @@ def vote_document(result: Adjudication, records: dict[str, AnnotatedDoc], symmet
         result.conflicts[base.doc_id] = conflicts
 
 
-def adjudicate(snapshot: Snapshot, symmetric: set[str], policy: str = "majority", min_annotators: int = 2) -> Adjudication:
+def adjudicate(snapshot: Snapshot, scheme: LabelScheme, policy: str = "majority", min_annotators: int = 2) -> Adjudication:
     """Vote every document that enough annotators confirmed into gold; see the module docstring."""
     if policy not in POLICIES:
         raise WorkbenchError(f"unknown policy {policy!r}; use {' or '.join(POLICIES)}")
@@ -173,7 +174,7 @@ def adjudicate(snapshot: Snapshot, symmetric: set[str], policy: str = "majority"
         if len(voters) < min_annotators:
             result.skipped.append({"doc_id": doc_id, "status": {name: snapshot.status(name, doc_id) for name in snapshot.annotators}})
         else:
-            vote_document(result, {name: snapshot.docs[name][doc_id] for name in voters}, symmetric)
+            vote_document(result, {name: snapshot.docs[name][doc_id] for name in voters}, scheme)
     if not result.gold:
         raise WorkbenchError(f"no document was confirmed by {min_annotators} annotators or more; nothing to adjudicate")
     return result
@@ -207,7 +208,7 @@ def resolved_reviews(review: Snapshot) -> list[AnnotatedDoc]:
     return [resolved[doc_id] for doc_id in sorted(resolved)]
 
 
-def apply_review(result: Adjudication, resolved: list[AnnotatedDoc], symmetric: set[str]) -> None:
+def apply_review(result: Adjudication, resolved: list[AnnotatedDoc], scheme: LabelScheme) -> None:
     """Replace each reviewed document's gold annotations with the resolved ones.
 
     Items keep the annotators who made them (none if only the reviewer did);
@@ -224,7 +225,7 @@ def apply_review(result: Adjudication, resolved: list[AnnotatedDoc], symmetric: 
             raise WorkbenchError("the reviewed text differs from the annotators' text", doc_id=record.doc_id)
         votes = result.votes[record.doc_id]
         entities = {(e.start, e.end, e.label): votes.entities.get((e.start, e.end, e.label), []) for e in record.entities}
-        relations = {key: votes.relations.get(key, []) for key in relation_items(record, symmetric)}
+        relations = {key: votes.relations.get(key, []) for key in relation_items(record, scheme)}
         reviewer = record.meta.get("annotator")
         adjudication = {
             **gold.meta["adjudication"],

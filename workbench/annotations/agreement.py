@@ -138,13 +138,13 @@ def _located_tags(snapshot: Snapshot, name: str, doc_id: str, doc) -> list[str]:
         raise snapshot.error(exc.message, name, doc_id) from None
 
 
-def compare_document(pair: PairAgreement, snapshot: Snapshot, doc_id: str, symmetric: set[str], make_doc) -> None:
+def compare_document(pair: PairAgreement, snapshot: Snapshot, doc_id: str, scheme: LabelScheme, make_doc) -> None:
     """Add one document both annotators confirmed to the pair's counts and its per-document row."""
     first, second = (snapshot.docs[name][doc_id] for name in pair.annotators)
     tps, fps, fns = score_items(entity_items(first), entity_items(second), pair.exact)
     exact = Counts(len(tps), len(fps), len(fns))
     overlap = overlap_counts(first, second, pair.overlap)
-    rel_tps, rel_fps, rel_fns = score_items(relation_items(first, symmetric), relation_items(second, symmetric), pair.relations)
+    rel_tps, rel_fps, rel_fns = score_items(relation_items(first, scheme), relation_items(second, scheme), pair.relations)
     relations = Counts(len(rel_tps), len(rel_fps), len(rel_fns))
     missing = _missing_arguments(rel_fns, second, pair.missing_arguments) + _missing_arguments(rel_fps, first, pair.missing_arguments)
     doc = make_doc(first.text)
@@ -163,12 +163,12 @@ def compare_document(pair: PairAgreement, snapshot: Snapshot, doc_id: str, symme
     )
 
 
-def compare_pair(snapshot: Snapshot, names: tuple[str, str], symmetric: set[str], make_doc) -> PairAgreement:
+def compare_pair(snapshot: Snapshot, names: tuple[str, str], scheme: LabelScheme, make_doc) -> PairAgreement:
     pair = PairAgreement(names)
     for doc_id in snapshot.doc_ids():
         status = {name: snapshot.status(name, doc_id) for name in names}
         if all(s == CONFIRMED for s in status.values()):
-            compare_document(pair, snapshot, doc_id, symmetric, make_doc)
+            compare_document(pair, snapshot, doc_id, scheme, make_doc)
         elif any(s != MISSING for s in status.values()):
             # A document only other annotators have says nothing about this pair.
             pair.skipped.append({"doc_id": doc_id, "status": status})
@@ -248,5 +248,5 @@ def measure_agreement(snapshot: Snapshot, scheme: LabelScheme, make_doc=None) ->
     if len(snapshot.annotators) < 2:
         raise WorkbenchError(f"agreement needs two annotators or more; found {', '.join(snapshot.annotators) or 'none'}")
     make_doc = make_doc or blank_tokenizer()
-    pairs = [compare_pair(snapshot, names, scheme.symmetric_types, make_doc) for names in combinations(snapshot.annotators, 2)]
+    pairs = [compare_pair(snapshot, names, scheme, make_doc) for names in combinations(snapshot.annotators, 2)]
     return agreement_figures(snapshot, pairs, scheme)

@@ -121,7 +121,7 @@ def check_relations(record: AnnotatedDoc, scheme: LabelScheme) -> list[tuple[str
                 )
             )
         ends = ((head.start, head.end), (tail.start, tail.end))
-        key = (rel.type, frozenset(ends)) if scheme.is_symmetric(rel.type) else (rel.type, ends)
+        key = (rel.type, *scheme.ordered(rel.type, *ends))
         if key in seen:
             problems.append((f"relation {rel.id!r}: duplicate {rel.type} between the same spans", head.start, tail.end))
         seen.add(key)

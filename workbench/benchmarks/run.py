@@ -3,76 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from workbench.errors import WorkbenchError
+from workbench.benchmarks.config import BenchmarkConfig
 from workbench.fileio import write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
-from workbench.training.base_model import DEFAULT_BASE_MODEL
-from workbench.training.pipeline import PipelineSpec, train_pipeline
-
-
-@dataclass
-class BenchmarkConfig:
-    name: str
-    data: Path
-    labels: Path
-    output: Path
-    ner_config: Path | None
-    rel_config: Path | None
-    ner_overrides: dict = field(default_factory=dict)
-    rel_overrides: dict = field(default_factory=dict)
-    target_precision: float | None = None
-    min_dev_support: int = 20
-    published: dict = field(default_factory=dict)
-    base_model: str = DEFAULT_BASE_MODEL
-
-    def spec(self) -> PipelineSpec:
-        return PipelineSpec(
-            labels=self.labels,
-            base_model=self.base_model,
-            ner_config=self.ner_config,
-            rel_config=self.rel_config,
-            ner_overrides=self.ner_overrides,
-            rel_overrides=self.rel_overrides,
-            target_precision=self.target_precision,
-            min_dev_support=self.min_dev_support,
-        )
-
-
-def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        thresholds = data.get("thresholds") or {}
-        return BenchmarkConfig(
-            name=name,
-            data=Path(data["data"]),
-            labels=Path(data["labels"]),
-            output=Path(data["output"]),
-            ner_config=_optional_path(data["ner"].get("config")),
-            rel_config=_optional_path(data["rel"].get("config")),
-            ner_overrides=dict(data["ner"].get("overrides") or {}),
-            rel_overrides=dict(data["rel"].get("overrides") or {}),
-            target_precision=thresholds.get("target_precision"),
-            min_dev_support=int(thresholds.get("min_dev_support", 20)),
-            published=dict(data.get("published") or {}),
-            base_model=str(data.get("base_model") or DEFAULT_BASE_MODEL),
-        )
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read benchmark config: {exc.strerror or exc}", path=path) from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"not valid YAML: {exc}", path=path) from None
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise WorkbenchError(f"benchmark config lacks or mistypes {exc}", path=path) from None
-
-
-def _optional_path(value) -> Path | None:
-    return Path(value) if value else None
+from workbench.training.pipeline import train_pipeline
 
 
 def write_docbins(by_split: dict[str, list[AnnotatedDoc]], out_dir: Path) -> dict[str, Path]:
@@ -120,7 +57,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     # Same texts, one after the other in this process, so machine load affects both alike.
     speed = measure_speed(nlp, texts)
     baseline_speed = off_the_shelf_ner_speed(texts)
-    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme.entity_labels, scheme.relation_types, scheme.symmetric_types)
+    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme)
     report_paths = write_report(evaluation, out / "report")
     metrics = evaluation.metrics()
     result = {

@@ -1,6 +1,7 @@
 """The `workbench` command line: one module per command, thin over the library."""
 
 import typer
+from typer.core import TyperGroup
 
 from workbench.cli import annotations, benchmark, corpus, doccano, importers, train
 from workbench.cli.compare import compare
@@ -9,7 +10,19 @@ from workbench.cli.evaluate import evaluate
 from workbench.cli.predict import predict
 from workbench.cli.train_curve import train_curve
 
-app = typer.Typer(help="Annotation and model-training workbench for news text.", no_args_is_help=True, add_completion=False)
+# `workbench --help` lists the commands in the order of the workflow, not alphabetically.
+WORKFLOW = ("corpus", "doccano", "annotations", "data", "train", "train-curve", "evaluate", "compare", "predict", "import", "benchmark")
+
+
+class WorkflowOrder(TyperGroup):
+    def list_commands(self, ctx):
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: WORKFLOW.index(name) if name in WORKFLOW else len(WORKFLOW))
+
+
+app = typer.Typer(
+    cls=WorkflowOrder, help="Annotation and model-training workbench for news text.", no_args_is_help=True, add_completion=False
+)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(annotations.app, name="annotations")
 app.add_typer(train.app, name="train")

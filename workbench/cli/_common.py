@@ -27,3 +27,12 @@ def clean_errors(func):
 def prompt_secret(text: str) -> str | None:
     """Ask for a password without echo; None where nobody can answer (CI, scripts), so they get a clear error instead."""
     return typer.prompt(text, hide_input=True) if sys.stdin.isatty() else None
+
+
+def check_splits(names: list[str] | str | None, option: str = "--split") -> None:
+    """A split name that is not one of the corpus's is an error listing the valid ones (a typo would select nothing)."""
+    from workbench.corpus.split import SPLITS
+
+    for name in [names] if isinstance(names, str) else names or []:
+        if name not in SPLITS:
+            raise WorkbenchError(f"{option} {name!r} is not a split; the splits are {', '.join(SPLITS)}")

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from workbench import words
 from workbench.cli._common import clean_errors
 
 app = typer.Typer(help="Validate, compare, adjudicate and count annotations.", no_args_is_help=True)
@@ -43,9 +44,9 @@ def validate(
         typer.echo(str(problem), err=True)
     checked = "checked against the corpus" if index is not None else "corpus not checked"
     if problems:
-        typer.secho(f"{len(problems)} problems in {count} documents ({checked})", fg=typer.colors.RED, err=True)
+        typer.secho(f"{words.count(len(problems), 'problem')} in {words.count(count, 'document')} ({checked})", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    typer.echo(f"ok: {count} documents, no problems ({checked})")
+    typer.echo(f"ok: {words.count(count, 'document')}, no problems ({checked})")
 
 
 @app.command("agreement")
@@ -66,7 +67,7 @@ def agreement(
     ents, rels = figures["entities"]["micro"], figures["relations"]["micro"]
     skipped = sum(len(pair["skipped"]) for pair in figures["pairs"])
     typer.echo(
-        f"{figures['documents']} documents compared ({', '.join(figures['annotators'])}; "
+        f"{words.count(figures['documents'], 'document')} compared ({', '.join(figures['annotators'])}; "
         f"{skipped} document-pairs not confirmed by both, left out)"
     )
     typer.echo(f"entities: F1 exact {fmt(ents['f1_exact'])}, overlap {fmt(ents['f1_overlap'])}, token kappa {fmt(ents['kappa'])}")
@@ -102,21 +103,22 @@ def adjudicate(
     from workbench.labels import load_labels
     from workbench.records import write_records
 
-    symmetric = load_labels(labels).symmetric_types
-    result = run_adjudication(load_sources(sources), symmetric, policy.value, min_annotators)
+    scheme = load_labels(labels)
+    result = run_adjudication(load_sources(sources), scheme, policy.value, min_annotators)
     if review_file:
         count = write_records(review_file, review_records(result))
-        typer.echo(f"review: {count} documents with conflicts -> {review_file}")
+        typer.echo(f"review: {words.count(count, 'document')} with conflicts -> {review_file}")
     if resolved:
-        apply_review(result, resolved_reviews(load_sources(resolved)), symmetric)
-        typer.echo(f"resolved in review: {len(result.reviewed)} documents")
+        apply_review(result, resolved_reviews(load_sources(resolved)), scheme)
+        typer.echo(f"resolved in review: {words.count(len(result.reviewed), 'document')}")
     if review:
         _push_review(result, review_records, labels, doccano_config, review_project)
     paths = write_adjudication(result, output)
     open_conflicts = result.open_conflicts()
     typer.echo(
-        f"gold: {len(result.gold)} documents ({policy.value}), {sum(map(len, open_conflicts.values()))} open conflicts "
-        f"in {len(open_conflicts)} documents, {len(result.skipped)} documents with too few confirmations left out"
+        f"gold: {words.count(len(result.gold), 'document')} ({policy.value}), "
+        f"{words.count(sum(map(len, open_conflicts.values())), 'open conflict')} in {words.count(len(open_conflicts), 'document')}, "
+        f"{words.count(len(result.skipped), 'document')} with too few confirmations left out"
     )
     typer.echo(f"gold: {paths['gold']}\nconflicts: {paths['report']}")
 
@@ -137,7 +139,7 @@ def _push_review(result, review_records, labels: Path, doccano_config: Path, pro
     session = open_session(settings, prompt=prompt_secret)
     pushed = push_review(session, project or settings.review_project, read_guideline(settings), load_labels(labels), records, settings.batch_size)
     typer.echo(
-        f"review: {len(records)} documents with conflicts -> Doccano project {pushed.project.name!r} at {session.url} "
+        f"review: {words.count(len(records), 'document')} with conflicts -> Doccano project {pushed.project.name!r} at {session.url} "
         f"({pushed.uploaded} uploaded, {pushed.already_there} already there); "
         f"pull it with `workbench doccano pull --project {pushed.project.name}` once resolved"
     )

@@ -23,7 +23,8 @@ def benchmark_conll04(
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
     from workbench.benchmarks.conll04 import read_conll04, write_splits
-    from workbench.benchmarks.run import format_summary, load_benchmark_config, run_benchmark
+    from workbench.benchmarks.config import load_benchmark_config
+    from workbench.benchmarks.run import format_summary, run_benchmark
     from workbench.labels import load_labels
     from workbench.training.tune import format_threshold_report
 

@@ -7,7 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench import words
+from workbench.cli._common import check_splits, clean_errors
 
 app = typer.Typer(help="Build the canonical corpus from raw articles.", no_args_is_help=True)
 
@@ -35,7 +36,7 @@ def build(
         cfg.near_duplicate_threshold = threshold
     result = build_corpus(cfg)
     counts = ", ".join(f"{k} {v}" for k, v in result.split_counts.items())
-    typer.echo(f"corpus: {result.documents} documents in {result.groups} groups ({counts}) -> {cfg.output}")
+    typer.echo(f"corpus: {words.count(result.documents, 'document')} in {words.count(result.groups, 'group')} ({counts}) -> {cfg.output}")
     for dup in result.exact_duplicates:
         typer.echo(f"  dropped exact duplicate {dup.dropped} of {dup.kept} ({dup.source})")
     for a, b, score in result.near_duplicate_pairs:
@@ -52,5 +53,6 @@ def export(
     """Export the corpus (or one split) as JSONL, one article per line."""
     from workbench.corpus.store import export_jsonl
 
+    check_splits(split)
     count = export_jsonl(corpus, output, split)
-    typer.echo(f"wrote {count} articles to {output}")
+    typer.echo(f"wrote {words.count(count, 'article')} to {output}")

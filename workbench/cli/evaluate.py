@@ -7,7 +7,12 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import check_splits, clean_errors
+from workbench.words import count
+
+
+def _figure(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
 
 
 def _headline(name: str, micro, ci: dict | None, where: str) -> str:
@@ -15,7 +20,8 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
     if ci and ci["micro"]["precision"]:
         lo, hi = ci["micro"]["precision"]["lo"], ci["micro"]["precision"]["hi"]
         interval = f", precision 95% interval {lo:.3f}-{hi:.3f}"
-    return f"{name} precision {micro['precision']:.3f} (recall {micro['recall']:.3f}, F1 {micro['f1']:.3f}{interval}) {where}"
+    figures = f"recall {_figure(micro['recall'])}, F1 {_figure(micro['f1'])}{interval}"
+    return f"{name} precision {_figure(micro['precision'])} ({figures}) {where}"
 
 
 @clean_errors
@@ -38,27 +44,28 @@ def evaluate(
     from workbench.errors import WorkbenchError
     from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
+    from workbench.evaluation.provenance import describe_provenance
     from workbench.evaluation.report import write_report
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
 
+    check_splits(split)
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     scheme = load_labels(labels)
-    index = corpus_index(corpus) if split or (baselines and corpus.exists()) else None
+    # The corpus, when there is one, also tells which evaluated documents are training documents.
+    index = corpus_index(corpus) if split or (corpus / "dataset_info.json").exists() else None
     gold = select_gold(data, split, index)
     nlp = load_pipeline(model)
     split_name = "+".join(split) if split else None
-    evaluation = evaluate_records(
-        nlp, gold, str(model), split_name, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types,
-        BootstrapSettings(bootstrap, seed),
-    )
+    evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
+    evaluation.provenance = describe_provenance(model, nlp, data)
+    evaluation.note_training_documents(index)
     if baselines:
-        _add_baselines(evaluation, nlp, data, index, labels)
-    colors = {**{n: e.color for n, e in scheme.entities.items()}, **{n: r.color for n, r in scheme.relations.items()}}
-    paths = write_report(evaluation, output, colors, html=html)
+        _add_baselines(evaluation, nlp, data, index)
+    paths = write_report(evaluation, output, html=html)
     metrics = evaluation.metrics()
-    where = f"on {len(gold)} {split_name or 'gold'} documents"
+    where = "on " + count(len(gold), f"{split_name or 'gold'} document")
     typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
     if "rel" in metrics:
         typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
@@ -72,10 +79,9 @@ def evaluate(
         raise WorkbenchError("; ".join(failures))
 
 
-def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None, labels: Path) -> None:
+def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None) -> None:
     from workbench.evaluation.baselines import run_baselines
     from workbench.evaluation.evaluate import select_gold
-    from workbench.relations.signatures import signatures_from_labels_file
 
     if index is None:
         evaluation.notes.append("no baselines: they are built from the training split, and there is no corpus (--corpus)")
@@ -86,4 +92,4 @@ def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None, labels
         return
     # The relation baseline chooses among the same candidate pairs as the model does.
     max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
-    run_baselines(evaluation, train, signatures_from_labels_file(labels), max_distance)
+    run_baselines(evaluation, train, max_distance)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from workbench import words
 from workbench.cli._common import clean_errors
 
 
@@ -35,4 +36,4 @@ def predict(
         total = len(raw)
     records = tqdm(predict_records(nlp, articles), total=total, desc="predict", unit="doc", disable=total < 20)
     count = write_records(output, records)
-    typer.echo(f"wrote {count} predicted documents to {output}")
+    typer.echo(f"wrote {words.count(count, 'predicted document')} to {output}")

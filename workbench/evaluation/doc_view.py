@@ -11,6 +11,7 @@ from html import escape
 
 from workbench.evaluation.evaluate import DocOutcome
 from workbench.evaluation.scorer import relation_items
+from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 
 FALLBACK_COLORS = ("#7aa6ff", "#ffb86b", "#8fd694", "#ff8fa3", "#c3a6ff", "#ffe08a", "#9ee6e6", "#d0d0d0")
@@ -56,21 +57,21 @@ def entity_columns(outcome: DocOutcome, colors: dict[str, str], labels: list[str
     )
 
 
-def relation_rows(outcome: DocOutcome, symmetric: set[str]) -> list[dict]:
+def relation_rows(outcome: DocOutcome, scheme: LabelScheme) -> list[dict]:
     """Gold and predicted relations, each with its status: hit, missed or false positive."""
     rows = []
     keys = {}
     for side, record in (("gold", outcome.gold), ("predicted", outcome.predicted)):
-        keys[side] = {item for item in relation_items(record, symmetric)}
+        keys[side] = set(relation_items(record, scheme))
     for side, record, other, status in (
         ("gold", outcome.gold, "predicted", "missed"),
         ("predicted", outcome.predicted, "gold", "false positive"),
     ):
-        for (first, second), label in sorted(set(relation_items(record, symmetric))):
+        for (first, second), label in sorted(set(relation_items(record, scheme))):
             hit = ((first, second), label) in keys[other]
             if hit and side == "predicted":
                 continue  # a hit is listed once, from the gold side
-            rows.append({"side": side, "status": "hit" if hit else status, "type": label, "head": first, "tail": second, "symmetric": label in symmetric})
+            rows.append({"side": side, "status": "hit" if hit else status, "type": label, "head": first, "tail": second, "symmetric": scheme.is_symmetric(label)})
     rows.sort(key=lambda r: (min(r["head"][0], r["tail"][0]), r["type"], r["side"]))
     return rows
 
@@ -137,14 +138,14 @@ def relation_table(outcome: DocOutcome, rows: list[dict]) -> str:
     return f'<table class="relations"><thead><tr><th></th><th>type</th><th>head</th><th>tail</th></tr></thead><tbody>{body}</tbody></table>'
 
 
-def document_html(outcome: DocOutcome, colors: dict[str, str], labels: list[str], types: list[str], symmetric: set[str], with_relations: bool) -> str:
+def document_html(outcome: DocOutcome, colors: dict[str, str], scheme: LabelScheme, with_relations: bool) -> str:
     doc_id = escape(outcome.gold.doc_id)
-    parts = [f'<section class="document" id="doc-{doc_id}"><h3>{doc_id}</h3>', entity_columns(outcome, colors, labels)]
+    parts = [f'<section class="document" id="doc-{doc_id}"><h3>{doc_id}</h3>', entity_columns(outcome, colors, scheme.entity_labels)]
     if with_relations:
-        rows = relation_rows(outcome, symmetric)
+        rows = relation_rows(outcome, scheme)
         parts.append("<h4>Relations</h4>")
         if rows:
-            parts += [f'<div class="scroll">{relation_svg(outcome, rows, colors, types)}</div>', relation_table(outcome, rows)]
+            parts += [f'<div class="scroll">{relation_svg(outcome, rows, colors, scheme.relation_types)}</div>', relation_table(outcome, rows)]
         else:
             parts.append("<p>No gold and no predicted relation.</p>")
     parts.append("</section>")

@@ -24,6 +24,7 @@ from workbench.evaluation.matching import (
     semeval_schemes,
 )
 from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
+from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, read_records
 
 RELATION_CAUSES = ("entities", "relation_model")
@@ -96,12 +97,10 @@ class Evaluation:
     model: str
     split: str | None
     doc_ids: list[str]
-    labels: list[str]
+    scheme: LabelScheme
     scores: SystemScores
     errors: list[SpanError] = field(default_factory=list)
-    relation_types: list[str] = field(default_factory=list)
     outcomes: list[DocOutcome] = field(default_factory=list)
-    symmetric: set[str] = field(default_factory=set)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     relation_errors: list[RelationError] = field(default_factory=list)
     # The relation model's scores on every candidate of the gold-entity docs: {type: [(score, is_gold)]},
@@ -110,6 +109,27 @@ class Evaluation:
     # Filled in by evaluation.baselines.run_baselines.
     baselines: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # What was scored against what (evaluation.provenance.describe_provenance); None: not recorded.
+    provenance: dict | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return self.scheme.entity_labels
+
+    @property
+    def relation_types(self) -> list[str]:
+        return self.scheme.relation_types
+
+    def note_training_documents(self, corpus: dict[str, dict] | None) -> None:
+        """Say which evaluated documents are in the corpus's training split: figures on them are optimistic."""
+        if corpus is None:
+            return
+        train = [d for d in self.doc_ids if (corpus.get(d) or {}).get("split") == "train"]
+        if train:
+            self.notes.append(
+                f"{len(train)} of the {len(self.doc_ids)} evaluated documents are training documents "
+                f"({', '.join(train)}): figures on them are optimistic, as the model (and the gazetteer baseline) learnt from them"
+            )
 
     @property
     def ner(self) -> LabelledScores:
@@ -127,6 +147,7 @@ class Evaluation:
 
     def metrics(self) -> dict:
         metrics = {
+            **({"provenance": self.provenance} if self.provenance is not None else {}),
             "split": self.split,
             "documents": len(self.doc_ids),
             "document_ids": self.doc_ids,
@@ -147,7 +168,7 @@ class Evaluation:
                 metrics["rel"]["thresholds"] = {k: round(v, 6) for k, v in self.threshold_cells[2].items()}
         if self.baselines:
             metrics["baselines"] = {
-                name: baseline.metrics(self.labels, self.relation_types, self.bootstrap) for name, baseline in self.baselines.items()
+                name: baseline.metrics(self.scheme, self.bootstrap) for name, baseline in self.baselines.items()
             }
         if self.notes:
             metrics["notes"] = list(self.notes)
@@ -207,7 +228,7 @@ def sentence_of(doc, start: int, end: int) -> str:
     return span.sent.text
 
 
-def score_outcomes(outcomes: list[DocOutcome], symmetric: set[str]) -> SystemScores:
+def score_outcomes(outcomes: list[DocOutcome], scheme: LabelScheme) -> SystemScores:
     """Strict per-document counts for NER and, where there are relation predictions, relations."""
     ner = []
     for outcome in outcomes:
@@ -217,11 +238,11 @@ def score_outcomes(outcomes: list[DocOutcome], symmetric: set[str]) -> SystemSco
         return SystemScores(ner)
     rel, rel_gold = [], []
     for outcome in outcomes:
-        gold_rels = relation_items(outcome.gold, symmetric)
+        gold_rels = relation_items(outcome.gold, scheme)
         rel.append(LabelledScores())
-        score_items(gold_rels, relation_items(outcome.predicted, symmetric), rel[-1])
+        score_items(gold_rels, relation_items(outcome.predicted, scheme), rel[-1])
         rel_gold.append(LabelledScores())
-        score_items(gold_rels, relation_items(outcome.on_gold_entities, symmetric), rel_gold[-1])
+        score_items(gold_rels, relation_items(outcome.on_gold_entities, scheme), rel_gold[-1])
     return SystemScores(ner, rel, rel_gold)
 
 
@@ -237,9 +258,9 @@ def classify_span_errors(record: AnnotatedDoc, predicted: AnnotatedDoc, doc) -> 
     return errors
 
 
-def classify_relation_errors(record: AnnotatedDoc, predicted: AnnotatedDoc, symmetric: set[str]) -> list[RelationError]:
+def classify_relation_errors(record: AnnotatedDoc, predicted: AnnotatedDoc, scheme: LabelScheme) -> list[RelationError]:
     """End-to-end relation FPs and FNs, each put down to the entities or to the relation model."""
-    _, fps, fns = score_items(relation_items(record, symmetric), relation_items(predicted, symmetric), LabelledScores())
+    _, fps, fns = score_items(relation_items(record, scheme), relation_items(predicted, scheme), LabelledScores())
     gold_ents = {(e.start, e.end, e.label) for e in record.entities}
     pred_ents = {(e.start, e.end, e.label) for e in predicted.entities}
     errors = []
@@ -267,9 +288,7 @@ def evaluate_records(
     gold: list[AnnotatedDoc],
     model_name: str,
     split: str | None,
-    labels: list[str],
-    relation_types: list[str] = (),
-    symmetric: set[str] = frozenset(),
+    scheme: LabelScheme,
     bootstrap: BootstrapSettings = BootstrapSettings(),
 ) -> Evaluation:
     """Score `nlp` on the gold records (texts are re-annotated from scratch).
@@ -287,33 +306,38 @@ def evaluate_records(
         outcomes.append(DocOutcome(record, predicted, rel_on_gold))
         errors += classify_span_errors(record, predicted, doc)
         if has_rel:
-            rel_errors += classify_relation_errors(record, predicted, symmetric)
+            rel_errors += classify_relation_errors(record, predicted, scheme)
     errors.sort(key=lambda e: (e.doc_id, e.start, e.end, e.kind))
     rel_errors.sort(key=lambda e: (e.doc_id, e.kind))
     return Evaluation(
-        model_name,
-        split,
-        [r.doc_id for r in gold],
-        list(labels),
-        score_outcomes(outcomes, set(symmetric)),
-        errors,
-        list(relation_types),
-        outcomes,
-        set(symmetric),
-        bootstrap,
-        rel_errors,
-        cells,
+        model=model_name,
+        split=split,
+        doc_ids=[r.doc_id for r in gold],
+        scheme=scheme,
+        scores=score_outcomes(outcomes, scheme),
+        errors=errors,
+        outcomes=outcomes,
+        bootstrap=bootstrap,
+        relation_errors=rel_errors,
+        threshold_cells=cells,
     )
 
 
 def gate_failures(evaluation: Evaluation, min_precision: float | None, min_rel_precision: float | None) -> list[str]:
     """Why the model fails the precision gate (empty if it passes): micro precision below the minimum."""
     failures = []
-    if min_precision is not None and evaluation.ner.micro().precision < min_precision:
-        failures.append(f"NER precision {evaluation.ner.micro().precision:.3f} is below --min-precision {min_precision}")
+    if min_precision is not None:
+        precision = evaluation.ner.micro().precision
+        if precision is None:
+            failures.append("NER precision is undefined (no entity predicted), so it cannot reach --min-precision")
+        elif precision < min_precision:
+            failures.append(f"NER precision {precision:.3f} is below --min-precision {min_precision}")
     if min_rel_precision is not None:
+        precision = None if evaluation.rel is None else evaluation.rel.micro().precision
         if evaluation.rel is None:
             failures.append("--min-rel-precision needs a pipeline with a relation model")
-        elif evaluation.rel.micro().precision < min_rel_precision:
-            failures.append(f"REL precision {evaluation.rel.micro().precision:.3f} (end to end) is below --min-rel-precision {min_rel_precision}")
+        elif precision is None:
+            failures.append("REL precision is undefined (no relation predicted), so it cannot reach --min-rel-precision")
+        elif precision < min_rel_precision:
+            failures.append(f"REL precision {precision:.3f} (end to end) is below --min-rel-precision {min_rel_precision}")
     return failures

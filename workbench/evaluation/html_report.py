@@ -84,12 +84,12 @@ def _documents_html(evaluation: Evaluation, colors: dict[str, str]) -> list[str]
     if with_relations:
         swatches = "".join(
             f'<span class="swatch" style="border-color: {color}">{escape(name)}</span>'
-            for name, color in relation_palette(evaluation.relation_types, colors).items()
+            for name, color in relation_palette(evaluation.scheme.relation_types, colors).items()
         )
         parts.append(f'<p class="legend">Relation types: {swatches}</p>')
     for outcome in evaluation.outcomes:
         parts.append(
-            document_html(outcome, colors, evaluation.labels, evaluation.relation_types, evaluation.symmetric, with_relations)
+            document_html(outcome, colors, evaluation.scheme, with_relations)
         )
     return parts
 

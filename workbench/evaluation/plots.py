@@ -16,12 +16,17 @@ def _save(fig, path: Path) -> None:
     save_png(fig, path)
 
 
+def _heights(values: list[float | None]) -> list[float]:
+    """Bar heights: an undefined score (None, e.g. precision with no prediction) draws no bar, not a zero."""
+    return [float("nan") if v is None else v for v in values]
+
+
 def _error_bars(values: list[float], intervals: list[dict | None]) -> list[list[float]] | None:
     """matplotlib's yerr (distances below and above) from {lo, hi} intervals; None when there are none."""
     if not any(intervals):
         return None
-    below = [v - ci["lo"] if ci else 0.0 for v, ci in zip(values, intervals)]
-    above = [ci["hi"] - v if ci else 0.0 for v, ci in zip(values, intervals)]
+    below = [v - ci["lo"] if ci and v == v else 0.0 for v, ci in zip(values, intervals)]
+    above = [ci["hi"] - v if ci and v == v else 0.0 for v, ci in zip(values, intervals)]
     return [[max(0.0, b) for b in below], [max(0.0, a) for a in above]]
 
 
@@ -36,7 +41,7 @@ def plot_per_label(scores: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels)), 3.2))
     width = 0.38
     for offset, metric in ((-width / 2, "precision"), (width / 2, "recall")):
-        values = [per_label[l][metric] for l in labels]
+        values = _heights([per_label[l][metric] for l in labels])
         yerr = _error_bars(values, [(ci.get(l) or {}).get(metric) for l in labels])
         ax.bar([x + offset for x in xs], values, width, yerr=yerr, capsize=2, label=metric)
     ax.set_xticks(list(xs), [f"{l}\n(n={per_label[l]['support']})" for l in labels], fontsize=8)
@@ -109,7 +114,7 @@ def plot_systems(rows: list[tuple[str, dict]], title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(5.5, 1.6 * len(rows) + 2), 3.2))
     width = 0.8 / len(rows)
     for k, (name, scores) in enumerate(rows):
-        values = [scores["micro"][m] for m in metrics]
+        values = _heights([scores["micro"][m] for m in metrics])
         intervals = [((scores.get("ci") or {}).get("micro") or {}).get(m) for m in metrics]
         xs = [x - 0.4 + width * (k + 0.5) for x in range(len(metrics))]
         ax.bar(xs, values, width, yerr=_error_bars(values, intervals), capsize=2, label=name)
@@ -132,7 +137,7 @@ def plot_learning_curve(points: list[dict], title: str, path: Path) -> None:
                 continue
             suffix = " (gold entities)" if task == "rel_gold_entities" else ""
             for metric, name, color in (("precision", "precision", "tab:blue"), ("f1", "F1", "tab:orange")):
-                values = [p[task][metric] for p in points]
+                values = _heights([p[task][metric] for p in points])
                 ax.plot(sizes, values, style, color=color, marker="o" if style == "-" else "s", label=f"{name}{suffix}")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("training documents")

@@ -14,7 +14,8 @@ from spacy.tokens import Doc
 
 from workbench.docs import get_relations
 from workbench.relations.candidates import Candidate, generate_candidates, sentence_index
-from workbench.relations.signatures import Signature, canonical, symmetric_labels
+from workbench.labels import LabelScheme
+from workbench.relations.signatures import relation_key
 
 DISTANCE_BUCKETS = (0, 1, 3, 6, 10)
 
@@ -43,8 +44,8 @@ def pair_features(doc: Doc, cand: Candidate, sentences: list[int] | None) -> dic
 class RelationBaseline:
     """Fit on docs with gold entities and doc._.relations; annotate docs that have entities."""
 
-    def __init__(self, signatures: dict[str, Signature], max_distance: int = 10, seed: int = 0, threshold: float = 0.5):
-        self.signatures = signatures
+    def __init__(self, scheme: LabelScheme, max_distance: int = 10, seed: int = 0, threshold: float = 0.5):
+        self.scheme = scheme
         self.max_distance = max_distance
         self.seed = seed
         self.threshold = threshold
@@ -53,7 +54,7 @@ class RelationBaseline:
         self.models: dict[str, object] = {}
 
     def _candidates(self, doc: Doc) -> tuple[list[Candidate], list[dict]]:
-        candidates = generate_candidates(doc, self.signatures, self.max_distance)
+        candidates = generate_candidates(doc, self.scheme, self.max_distance)
         sentences = sentence_index(doc)
         return candidates, [pair_features(doc, cand, sentences) for cand in candidates]
 
@@ -61,16 +62,15 @@ class RelationBaseline:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        symmetric = symmetric_labels(self.signatures)
         rows, answers = [], []
         for doc in docs:
-            gold = {canonical(r["head"], r["tail"], r["label"], symmetric) for r in get_relations(doc)}
+            gold = {relation_key(self.scheme, r["head"], r["tail"], r["label"]) for r in get_relations(doc)}
             candidates, features = self._candidates(doc)
             rows += features
             answers += [(cand, {label for label in cand.allowed if (cand.head, cand.tail, label) in gold}) for cand in candidates]
         self.vectorizer = DictVectorizer(sort=True).fit(rows or [{}])
         matrix = self.vectorizer.transform(rows) if rows else None
-        for label in self.signatures:
+        for label in self.scheme.relations:
             index = [i for i, (cand, _) in enumerate(answers) if label in cand.allowed]
             y = numpy.array([label in answers[i][1] for i in index], dtype=int)
             if len(set(y.tolist())) < 2:

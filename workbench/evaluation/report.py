@@ -11,7 +11,9 @@ from pathlib import Path
 
 from workbench.evaluation import plots
 from workbench.evaluation.evaluate import Evaluation
+from workbench.evaluation.provenance import provenance_rows
 from workbench.fileio import atomic_open, write_json
+from workbench.words import count
 
 CLASS_MEANING = {
     "boundary": "overlaps a span of the same label, other boundaries",
@@ -51,18 +53,17 @@ class Report:
         self.blocks.append(("img", name, alt))
 
 
-def count(n: int, noun: str) -> str:
-    """'1 document', '2 documents'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+UNDEFINED = "–"
 
 
-def pct(value: float) -> str:
-    return f"{100 * value:.1f}"
+def pct(value: float | None) -> str:
+    """A score in %; – when it is undefined (None: precision with nothing predicted, recall with nothing to find)."""
+    return UNDEFINED if value is None else f"{100 * value:.1f}"
 
 
-def pct_ci(value: float, interval: dict | None) -> str:
+def pct_ci(value: float | None, interval: dict | None) -> str:
     """A score with its interval, e.g. 67.6 (55.1–78.0); the score alone when there is no interval."""
-    if not interval:
+    if value is None or not interval:
         return pct(value)
     return f"{pct(value)} ({pct(interval['lo'])}–{pct(interval['hi'])})"
 
@@ -81,9 +82,13 @@ def _intro(report: Report, evaluation: Evaluation, metrics: dict) -> None:
         f"Model `{evaluation.model}` on {where}: {count(len(evaluation.doc_ids), 'document')} "
         f"({', '.join(evaluation.doc_ids)})."
     )
+    if evaluation.provenance is not None:
+        report.table(["provenance", ""], provenance_rows(evaluation.provenance))
     report.p(
         "Entities are scored strictly: a prediction counts only with the same start, end and label as a gold span. "
-        "A label with no gold and no predicted span in these documents shows – (nothing to score)."
+        "A label with no gold and no predicted span in these documents shows – (nothing to score). So does a "
+        "precision with nothing predicted (TP + FP = 0) and a recall with nothing to find (TP + FN = 0): they are "
+        "undefined, not 0, and are left out of the macro averages."
     )
     boot = metrics["bootstrap"]
     n = boot["documents"]
@@ -321,7 +326,7 @@ def _write_plots(evaluation: Evaluation, metrics: dict, out_dir: Path) -> dict[s
 def write_report(evaluation: Evaluation, out_dir: str | Path, colors: dict[str, str] | None = None, html: bool = True) -> dict[str, Path]:
     """metrics.json, report.md, report.html (unless html=False) and the PNG plots in out_dir.
 
-    colors: label and relation type -> CSS colour for the HTML documents (labels.yml's colours).
+    colors: label and relation type -> CSS colour for the HTML documents; by default the scheme's.
     """
     from workbench.evaluation.html_report import render_html
 
@@ -339,5 +344,5 @@ def write_report(evaluation: Evaluation, out_dir: str | Path, colors: dict[str, 
     if html:
         paths["html"] = out_dir / "report.html"
         with atomic_open(paths["html"]) as fh:
-            fh.write(render_html(report, evaluation, out_dir, colors or {}))
+            fh.write(render_html(report, evaluation, out_dir, evaluation.scheme.colors if colors is None else colors))
     return paths

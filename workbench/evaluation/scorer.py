@@ -6,7 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable
 
+from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 @dataclass
@@ -21,23 +26,26 @@ class Counts:
         self.fn += other.fn
 
     @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+    def precision(self) -> float | None:
+        """None when undefined: nothing was predicted (TP + FP = 0), which is not a precision of 0."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
     @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+    def recall(self) -> float | None:
+        """None when undefined: there is nothing to find (TP + FN = 0)."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+    def f1(self) -> float | None:
+        """2TP / (2TP + FP + FN): the harmonic mean of P and R, 0 when TP = 0, undefined only with no items at all."""
+        total = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / total if total else None
 
     def to_dict(self) -> dict:
         return {
-            "precision": round(self.precision, 6),
-            "recall": round(self.recall, 6),
-            "f1": round(self.f1, 6),
+            "precision": _round(self.precision),
+            "recall": _round(self.recall),
+            "f1": _round(self.f1),
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,
@@ -69,14 +77,19 @@ class LabelledScores:
         return total
 
     def macro(self, labels: Iterable[str] | None = None) -> dict:
+        """The mean over labels with gold items of each figure; a label whose figure is undefined is left out of it.
+
+        (A label with gold but no prediction has an undefined precision: it counts in the recall
+        and F1 means, not in the precision mean.) None where no label has the figure.
+        """
         names = sorted(labels) if labels is not None else sorted(self.per_label)
         names = [n for n in names if self.counts(n).tp + self.counts(n).fn > 0]
-        if not names:
-            return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-        return {
-            metric: round(sum(getattr(self.counts(n), metric) for n in names) / len(names), 6)
-            for metric in ("precision", "recall", "f1")
-        }
+        macro = {}
+        for metric in ("precision", "recall", "f1"):
+            values = [getattr(self.counts(n), metric) for n in names]
+            values = [v for v in values if v is not None]
+            macro[metric] = round(sum(values) / len(values), 6) if values else None
+        return macro
 
     def to_dict(self, labels: Iterable[str] | None = None) -> dict:
         names = sorted(set(labels or []) | set(self.per_label))
@@ -114,10 +127,10 @@ def entity_items(record: AnnotatedDoc) -> list[tuple[tuple[int, int], str]]:
     return [((e.start, e.end), e.label) for e in record.entities]
 
 
-def relation_items(record: AnnotatedDoc, symmetric: set[str]) -> list[tuple[tuple, str]]:
+def relation_items(record: AnnotatedDoc, scheme: LabelScheme) -> list[tuple[tuple, str]]:
     """Strict relation keys: both argument spans with their labels, and the type.
 
-    Symmetric types are put in text order, so their direction does not count.
+    Symmetric types are put in text order (LabelScheme.ordered), so their direction does not count.
     """
     by_id = record.entity_by_id()
     items = []
@@ -125,8 +138,6 @@ def relation_items(record: AnnotatedDoc, symmetric: set[str]) -> list[tuple[tupl
         head, tail = by_id.get(rel.head), by_id.get(rel.tail)
         if head is None or tail is None:
             continue
-        first, second = (head.start, head.end, head.label), (tail.start, tail.end, tail.label)
-        if rel.type in symmetric and second < first:
-            first, second = second, first
+        first, second = scheme.ordered(rel.type, (head.start, head.end, head.label), (tail.start, tail.end, tail.label))
         items.append(((first, second), rel.type))
     return items

@@ -1,6 +1,6 @@
 """Relation extraction: the trainable `relation_extractor` spaCy component and its helpers.
 
-Modules: signatures (relation types as plain data), candidates (which entity pairs to
+Modules: signatures (signatures learned from gold, relation keys), candidates (which entity pairs to
 score), model (the thinc architecture), component (the pipeline component), scoring
 (strict P/R/F), thresholds (per-type threshold tuning), augment (gold entities on
 predicted docs for training-time evaluation).

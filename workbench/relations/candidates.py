@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from spacy.tokens import Doc, Span
 
-from workbench.relations.signatures import Signature
+from workbench.labels import LabelScheme
 
 
 class Candidate(NamedTuple):
@@ -36,7 +36,7 @@ def sentence_index(doc: Doc) -> list[int] | None:
     return index
 
 
-def generate_candidates(doc: Doc, signatures: dict[str, Signature], max_distance: int) -> list[Candidate]:
+def generate_candidates(doc: Doc, scheme: LabelScheme, max_distance: int) -> list[Candidate]:
     """Ordered pairs of doc.ents in one sentence or at most `max_distance` tokens apart that some type allows.
 
     Without sentence boundaries on the doc, only the distance counts.
@@ -50,15 +50,15 @@ def generate_candidates(doc: Doc, signatures: dict[str, Signature], max_distance
             if not same_sentence and second.start - first.end > max_distance:
                 # Later entities are further away and in no earlier sentence: none can qualify.
                 break
-            candidates.extend(_allowed_orders(first, second, signatures))
+            candidates.extend(_allowed_orders(first, second, scheme))
     return candidates
 
 
-def _allowed_orders(first: Span, second: Span, signatures: dict[str, Signature]) -> list[Candidate]:
+def _allowed_orders(first: Span, second: Span, scheme: LabelScheme) -> list[Candidate]:
     pairs = []
     for head, tail in ((first, second), (second, first)):
         head_first = head.start < tail.start
-        allowed = tuple(n for n, sig in signatures.items() if sig.allows(head.label_, tail.label_, head_first))
+        allowed = tuple(n for n, rel in scheme.relations.items() if rel.allows_candidate(head.label_, tail.label_, head_first))
         if allowed:
             pairs.append(Candidate((head.start, head.end), (tail.start, tail.end), head.label_, tail.label_, allowed))
     return pairs

@@ -24,15 +24,8 @@ from workbench.docs import get_relations  # importing workbench.docs registers d
 from workbench.relations import model as _model  # noqa: F401
 from workbench.relations.candidates import Candidate, generate_candidates, move_candidate, same_tokenization
 from workbench.relations.scoring import score_relations
-from workbench.relations.signatures import (
-    Signature,
-    canonical,
-    signatures_from_dict,
-    signatures_from_docs,
-    signatures_from_labels_file,
-    signatures_to_dict,
-    symmetric_labels,
-)
+from workbench.labels import LabelScheme, load_labels
+from workbench.relations.signatures import relation_key, scheme_from_docs
 
 DEFAULT_MODEL = """
 [model]
@@ -111,12 +104,9 @@ class RelationExtractor(TrainablePipe):
         return tuple(self.cfg["labels"])
 
     @property
-    def signatures(self) -> dict[str, Signature]:
-        return signatures_from_dict(self.cfg["signatures"])
-
-    @property
-    def symmetric(self) -> set[str]:
-        return symmetric_labels(self.signatures)
+    def scheme(self) -> LabelScheme:
+        """The relation types with their signatures, rebuilt from cfg (so no labels.yml is needed at load time)."""
+        return LabelScheme.from_signatures(self.cfg["signatures"], self.name)
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -128,7 +118,7 @@ class RelationExtractor(TrainablePipe):
         self.cfg["thresholds"][label] = float(value)
 
     def candidates(self, doc: Doc) -> list[Candidate]:
-        return generate_candidates(doc, self.signatures, self.max_distance)
+        return generate_candidates(doc, self.scheme, self.max_distance)
 
     # --- prediction ------------------------------------------------------------------------
 
@@ -205,13 +195,13 @@ class RelationExtractor(TrainablePipe):
 
     def _training_batch(self, examples: list[Example]) -> TrainingBatch:
         """Candidates from the reference doc (gold ents and sentences), moved onto the predicted doc's tokens."""
-        signatures, symmetric = self.signatures, self.symmetric
+        scheme = self.scheme
         docs, candidates, targets = [], [], []
         for eg in examples:
-            gold = {canonical(r["head"], r["tail"], r["label"], symmetric) for r in get_relations(eg.reference)}
+            gold = {relation_key(scheme, r["head"], r["tail"], r["label"]) for r in get_relations(eg.reference)}
             doc_candidates = []
             same_tokens = same_tokenization(eg.reference, eg.predicted)
-            for cand in generate_candidates(eg.reference, signatures, self.max_distance):
+            for cand in generate_candidates(eg.reference, scheme, self.max_distance):
                 moved = cand if same_tokens else move_candidate(cand, eg.reference, eg.predicted)
                 if moved is not None:
                     doc_candidates.append(moved)
@@ -233,23 +223,23 @@ class RelationExtractor(TrainablePipe):
         """Fix the relation types and signatures (a dict, else a labels.yml, else learned from gold), then the model."""
         validate_get_examples(get_examples, "RelationExtractor.initialize")
         examples = list(get_examples())
-        chosen = self._choose_signatures(examples, labels_path, signatures)
-        if not chosen:
+        chosen = self._choose_scheme(examples, labels_path, signatures)
+        if not chosen.relations:
             raise ValueError(f"[{self.name}] no relation types: give signatures or labels_path, or data with relations")
-        self.cfg["signatures"] = signatures_to_dict(chosen)
-        self.cfg["labels"] = list(chosen)
-        self.cfg["thresholds"] = {k: v for k, v in self.cfg["thresholds"].items() if k in chosen}
-        self._set_output_width(len(chosen))
+        self.cfg["signatures"] = chosen.signatures()
+        self.cfg["labels"] = chosen.relation_types
+        self.cfg["thresholds"] = {k: v for k, v in self.cfg["thresholds"].items() if k in chosen.relations}
+        self._set_output_width(len(chosen.relations))
         sample = self._training_batch(examples[:10])
         self.model.initialize(X=(sample.docs, sample.candidates))
 
     @staticmethod
-    def _choose_signatures(examples: list[Example], labels_path: str | None, signatures: dict | None):
+    def _choose_scheme(examples: list[Example], labels_path: str | None, signatures: dict | None) -> LabelScheme:
         if signatures:
-            return signatures_from_dict(signatures)
+            return LabelScheme.from_signatures(signatures)
         if labels_path:
-            return signatures_from_labels_file(labels_path)
-        return signatures_from_docs(eg.reference for eg in examples)
+            return load_labels(labels_path)
+        return scheme_from_docs(eg.reference for eg in examples)
 
     def _set_output_width(self, n_labels: int) -> None:
         output = self.model.get_ref("output_layer")
@@ -264,4 +254,4 @@ class RelationExtractor(TrainablePipe):
     def score(self, examples: Iterable[Example], **kwargs) -> dict:
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.score")
-        return score_relations(examples, self.symmetric, self.labels)
+        return score_relations(examples, self.scheme)

@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 from spacy.tokens import Doc
 
 from workbench.docs import get_relations
-from workbench.relations.signatures import canonical
+from workbench.relations.signatures import relation_key
 
 
 @dataclass
@@ -83,11 +83,11 @@ def tune_thresholds(
 
 def scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str, int]]:
     """Per type: (score, is_gold) for each candidate that type allows, and the number of gold relations."""
-    labels, symmetric = list(component.labels), component.symmetric
+    labels, scheme = list(component.labels), component.scheme
     cells: dict[str, list] = {label: [] for label in labels}
     n_gold = {label: 0 for label in labels}
     for doc, (candidates, probs) in zip(docs, component.predict(docs)):
-        gold = {canonical(r["head"], r["tail"], r["label"], symmetric) for r in get_relations(doc)}
+        gold = {relation_key(scheme, r["head"], r["tail"], r["label"]) for r in get_relations(doc)}
         for key in gold:
             if key[2] in n_gold:
                 n_gold[key[2]] += 1

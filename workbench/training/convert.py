@@ -1,7 +1,15 @@
-"""Gold records + corpus split -> spaCy DocBin files (train/dev/test), relations included."""
+"""Gold records + corpus split -> spaCy DocBin files (train/dev/test), relations included, and their manifest.
+
+The gold is checked against the label scheme first, as `workbench annotations validate`
+checks it: nothing is written when a record breaks it. manifest.json beside the DocBins
+says what they were made from (gold and labels with their sha256, documents per split,
+each DocBin's sha256, documents with unresolved adjudication conflicts); training reads it
+back with read_data_manifest.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,20 +17,29 @@ import spacy
 from spacy.tokens import DocBin
 
 from workbench.corpus.ingest import text_sha256
+from workbench.corpus.split import SPLITS
 from workbench.docs import record_to_doc
 from workbench.errors import WorkbenchError
-from workbench.fileio import atomic_open
+from workbench.fileio import atomic_open, sha256_of_files, write_json
+from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, read_records
 
-SPLITS = ("train", "dev", "test")
+MANIFEST = "manifest.json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConversionResult:
     paths: dict[str, Path]
     documents: dict[str, int]
     entities: dict[str, int]
     relations: dict[str, int]
+    # Documents whose adjudication left conflicts open (record["adjudication"]["conflicts"] > 0).
+    unresolved: list[str]
+    manifest: Path
+
+    @property
+    def empty_splits(self) -> list[str]:
+        return [name for name in SPLITS if not self.documents[name]]
 
 
 def make_gold_nlp(lang: str = "en"):
@@ -59,8 +76,41 @@ def write_docbin(path: Path, nlp, records: list[AnnotatedDoc]) -> Path:
     return path
 
 
-def convert_gold(gold_paths: list[str | Path], corpus: dict[str, dict], out_dir: str | Path, lang: str = "en") -> ConversionResult:
+def check_against_scheme(gold_paths: list[str | Path], scheme: LabelScheme) -> None:
+    """The first problem `annotations validate` would report (labels, types, signatures, spans), as an error."""
+    from workbench.annotations.validate import validate_files
+
+    problems, _ = validate_files(gold_paths, scheme)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more; `workbench annotations validate` lists them all)" if len(problems) > 1 else ""
+        where = f" {first.start}-{first.end}" if first.start is not None else ""
+        raise WorkbenchError(f"{first.message}{where}{more}; nothing written", path=first.path, line=first.line, doc_id=first.doc_id)
+
+
+def unresolved_conflicts(records: list[AnnotatedDoc]) -> list[str]:
+    """Ids of the documents whose adjudication left conflicts open (the vote's result stands in for them)."""
+    return [r.doc_id for r in records if ((r.meta.get("adjudication") or {}).get("conflicts") or 0) > 0]
+
+
+def read_data_manifest(data_dir: str | Path) -> dict | None:
+    """DATA_DIR/manifest.json as `workbench data` wrote it; None when there is none (DocBins made otherwise)."""
+    path = Path(data_dir) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise WorkbenchError(f"cannot read the data manifest: {exc}", path=path) from None
+
+
+def convert_gold(
+    gold_paths: list[str | Path], corpus: dict[str, dict], out_dir: str | Path, scheme: LabelScheme,
+    labels_path: str | Path, lang: str = "en",
+) -> ConversionResult:
+    """Check the gold against the scheme, write one DocBin per split and manifest.json; nothing is written on an error."""
     out_dir = Path(out_dir)
+    check_against_scheme(gold_paths, scheme)
     by_split: dict[str, list[AnnotatedDoc]] = {name: [] for name in SPLITS}
     seen: dict[str, str] = {}
     for path in gold_paths:
@@ -72,11 +122,28 @@ def convert_gold(gold_paths: list[str | Path], corpus: dict[str, dict], out_dir:
             by_split[name].extend(part)
     nlp = make_gold_nlp(lang)
     paths = {name: write_docbin(out_dir / f"{name}.spacy", nlp, by_split[name]) for name in SPLITS}
+    documents = {n: len(rs) for n, rs in by_split.items()}
+    unresolved = sorted(unresolved_conflicts([r for rs in by_split.values() for r in rs]))
+    gold = [str(p) for p in gold_paths]
+    manifest = {
+        # One gold file (the usual case) is named as given; several are listed, and their
+        # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
+        "gold": gold[0] if len(gold) == 1 else gold,
+        "gold_sha256": sha256_of_files(gold_paths),
+        "labels": str(labels_path),
+        "labels_sha256": sha256_of_files([labels_path]),
+        "documents": documents,
+        "docbins": {n: {"path": str(p), "sha256": sha256_of_files([p])} for n, p in paths.items()},
+        "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
+    }
+    write_json(out_dir / MANIFEST, manifest)
     return ConversionResult(
         paths,
-        {n: len(rs) for n, rs in by_split.items()},
+        documents,
         {n: sum(len(r.entities) for r in rs) for n, rs in by_split.items()},
         {n: sum(len(r.relations) for r in rs) for n, rs in by_split.items()},
+        unresolved,
+        out_dir / MANIFEST,
     )
 
 

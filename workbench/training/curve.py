@@ -103,7 +103,7 @@ def run_learning_curve(
             work.mkdir()
             pipeline = _train_point(order[:size], work, data_dir, spec)
             evaluation = evaluate_records(
-                load_pipeline(pipeline), gold, str(pipeline), split, scheme.entity_labels, scheme.relation_types, scheme.symmetric_types,
+                load_pipeline(pipeline), gold, str(pipeline), split, scheme,
                 BootstrapSettings(bootstrap_samples, seed),
             )
             metrics = evaluation.metrics()

@@ -1,0 +1,90 @@
+"""What an evaluation scored against what: the model and its base model, its training data and config, the gold, versions, date.
+
+The model side is read from the pipeline's meta.json, where `workbench train` records
+`meta["workbench"] = {"base_model", "training": {"manifest": <the data manifest>}, "config_sha256"}`;
+anything a pipeline does not record (one trained elsewhere, or before this was recorded)
+is "unknown", never guessed.
+
+The date is today's (UTC), or the one SOURCE_DATE_EPOCH gives (the reproducible-builds
+convention), so that the same inputs can give byte-identical reports.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Iterable
+
+from workbench.errors import WorkbenchError
+from workbench.fileio import sha256_of_files
+
+UNKNOWN = "unknown"
+
+
+def report_date() -> str:
+    """ISO date and time (UTC) of now, or of SOURCE_DATE_EPOCH when it is set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    try:
+        seconds = int(epoch) if epoch else time.time()
+    except ValueError:
+        raise WorkbenchError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {epoch!r}") from None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _training(meta: dict) -> dict:
+    """Count and sha256 of the training DocBin, from the data manifest the pipeline recorded."""
+    manifest = ((meta.get("training") or {}).get("manifest")) or {}
+    if not isinstance(manifest, dict):
+        manifest = {}
+    docbin = (manifest.get("docbins") or {}).get("train") or {}
+    return {
+        "documents": (manifest.get("documents") or {}).get("train", UNKNOWN),
+        "docbin": docbin.get("path", UNKNOWN),
+        "sha256": docbin.get("sha256", UNKNOWN),
+        "gold": manifest.get("gold", UNKNOWN),
+        "gold_sha256": manifest.get("gold_sha256", UNKNOWN),
+    }
+
+
+def describe_provenance(model_path: str | Path, nlp, gold_paths: Iterable[str | Path]) -> dict:
+    import spacy
+
+    from workbench import __version__
+
+    gold_paths = [str(p) for p in gold_paths]
+    meta = nlp.meta.get("workbench")
+    meta = meta if isinstance(meta, dict) else {}
+    return {
+        "model": {
+            "path": str(model_path),
+            "name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
+            "version": nlp.meta.get("version", UNKNOWN),
+            "base_model": meta.get("base_model") or UNKNOWN,
+        },
+        "training": _training(meta),
+        "config_sha256": meta.get("config_sha256") or UNKNOWN,
+        "gold": {"paths": gold_paths, "sha256": sha256_of_files(gold_paths)},
+        "versions": {"workbench": __version__, "spacy": spacy.__version__},
+        "date": report_date(),
+    }
+
+
+def _short(sha: str) -> str:
+    return f"`{sha[:12]}`" if sha != UNKNOWN else UNKNOWN
+
+
+def provenance_rows(provenance: dict) -> list[list[str]]:
+    """The provenance as (what, value) rows for the report header; hashes shortened to 12 digits (metrics.json has them whole)."""
+    model, training, gold = provenance["model"], provenance["training"], provenance["gold"]
+    configs = provenance["config_sha256"]
+    configs = ", ".join(f"{name} {_short(sha)}" for name, sha in configs.items()) if isinstance(configs, dict) else _short(configs)
+    return [
+        ["model", f"`{model['path']}` ({model['name']} {model['version']})"],
+        ["base model", model["base_model"]],
+        ["training documents", f"{training['documents']} (DocBin `{training['docbin']}`, sha256 {_short(training['sha256'])})"],
+        ["config sha256", configs or UNKNOWN],
+        ["gold", f"{', '.join(f'`{p}`' for p in gold['paths'])} (sha256 {_short(gold['sha256'])})"],
+        ["versions", f"workbench {provenance['versions']['workbench']}, spaCy {provenance['versions']['spacy']}"],
+        ["date", provenance["date"]],
+    ]
