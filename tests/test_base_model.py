@@ -209,3 +209,24 @@ def test_fine_tunes_the_real_en_core_web_md(scheme_docbin, tmp_path):
     assert predictable_labels(nlp.get_pipe("ner")) == sorted({"PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"})
     assert nlp.vocab.vectors.shape == (20000, 300)
     assert {e.label_ for e in nlp("He paid $5 million on Monday to 3 firms in Paris .").ents} <= {"PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"}
+
+
+def test_a_mapped_label_starts_from_the_base_label_it_names(tiny_base, tmp_path):
+    """Peop (base_label PERSON) takes over PERSON's output rows: before any training it finds what PERSON found."""
+    from workbench.labels import load_labels
+    from workbench.training.ner_labels import apply_label_plan
+
+    labels = tmp_path / "labels.yml"
+    labels.write_text("name: mapped\nentities:\n  Peop: {base_label: PERSON}\n  Place: {base_label: GPE}\n  Thing: {}\n")
+    nlp = spacy.load(tiny_base)
+    text = "Mary met 40 envoys in Rome ."
+    before = [(e.text, e.label_) for e in nlp(text).ents]
+    assert ("Mary", "PERSON") in before and ("Rome", "GPE") in before and ("40", "CARDINAL") in before
+    plan = plan_labels(list(nlp.get_pipe("ner").labels), load_labels(labels))
+    assert plan.copied == {"Peop": "PERSON", "Place": "GPE"} and plan.added == ("Thing",)
+    assert plan.switched_off == ("CARDINAL",)
+    apply_label_plan(nlp.get_pipe("ner"), plan)
+    after = [(e.text, e.label_) for e in nlp(text).ents]
+    assert ("Mary", "Peop") in after and ("Rome", "Place") in after
+    assert {label for _, label in after} <= {"Peop", "Place", "Thing"}
+    assert predictable_labels(nlp.get_pipe("ner")) == ["Peop", "Place", "Thing"]

@@ -71,10 +71,14 @@ def apply_label_plan(ner, plan: LabelPlan) -> None:
     for model in models:
         upper, W, b = _upper_params(model)
         W, b = W.copy(), b.copy()
+        # spaCy masks a class it has never seen in training; a copied label has been seen
+        # under its base name, so it is live from the first step.
+        unseen = model.attrs.get("unseen_classes", set())
         for target, source in plan.copied.items():
             for action in ENTITY_ACTIONS:
                 W[index[f"{action}-{target}"]] = W[index[f"{action}-{source}"]]
                 b[index[f"{action}-{target}"]] = b[index[f"{action}-{source}"]]
+                unseen.discard(index[f"{action}-{target}"])
         for label in (*plan.switched_off, *plan.copied.values()):
             if label in plan.kept:
                 continue
