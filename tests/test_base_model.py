@@ -174,9 +174,9 @@ def test_workbench_train_records_the_base_model_and_data(tiny_base, scheme_docbi
     )
     assert result.exit_code == 0, result.output
     meta = spacy.load(tmp_path / "model").meta["workbench"]
-    assert meta["base_model"]["path"] == str(tiny_base) and meta["base_model"]["name"] == "en_tiny_base"
+    assert meta["base_model_source"]["path"] == str(tiny_base) and meta["base_model"] == "en_tiny_base 0.0.0"
     assert meta["training"]["train"]["documents"] == len(SCHEME_SENTENCES)
-    assert len(meta["configs"]["ner"]["sha256"]) == 64
+    assert len(meta["config_sha256"]["ner"]) == 64
 
 
 def test_empty_dev_stops_training_unless_told_what_to_use(tiny_base, scheme_docbin, tmp_path):

@@ -114,7 +114,7 @@ def test_train_ner_with_the_project_config_then_evaluate(tmp_path, repo_corpus):
     # The NER was sourced from en_core_web_md (with its own embedded tok2vec) and fitted to the scheme.
     assert nlp.pipe_names == ["sentencizer", "ner"]
     assert predictable_labels(nlp.get_pipe("ner")) == sorted(["PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"])
-    assert nlp.meta["workbench"]["base_model"]["name"] == "en_core_web_md"
+    assert nlp.meta["workbench"]["base_model"] == "en_core_web_md 3.8.0"
     assert nlp.vocab.vectors.shape == (20000, 300)
     assert f"installed {tmp_path / 'run' / 'ner' / 'model-best'}" in result.output
     out = tmp_path / "report"

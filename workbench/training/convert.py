@@ -146,18 +146,3 @@ def convert_gold(
         out_dir / MANIFEST,
     )
 
-
-MANIFEST_NAME = "manifest.json"
-
-
-def read_data_manifest(data_dir: str | Path) -> dict | None:
-    """The manifest `workbench data` writes beside the DocBins, or None for DocBins made otherwise."""
-    import json
-
-    path = Path(data_dir) / MANIFEST_NAME
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WorkbenchError(f"unreadable data manifest: {exc}", path=path) from None

@@ -8,12 +8,12 @@ everywhere. Each trained pipeline records where it came from in its meta.json
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.fileio import sha256_of_files
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
 
 CONFIGS = Path("configs")
@@ -84,11 +84,7 @@ class TrainedPipeline:
 
 
 def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of_files([path])
 
 
 def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
@@ -171,8 +167,11 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
 
     return {
         "workbench_version": __version__,
-        "base_model": base.to_dict() if base is not None else None,
-        "configs": {part: {"path": str(spec.config(part)), "sha256": file_sha256(spec.config(part))} for part in parts},
+        # A plain description for reports, and the details apart.
+        "base_model": f"{base.name} {base.version}" if base is not None else "none (from scratch)",
+        "base_model_source": base.to_dict() if base is not None else None,
+        "config_sha256": {part: file_sha256(spec.config(part)) for part in parts},
+        "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": file_sha256(spec.labels)},
         "training": {
             "train": {"path": str(train_path), "sha256": file_sha256(train_path), "documents": _count_docs(train_path)},
