@@ -52,7 +52,9 @@ def test_train_curve_cli_with_tiny_step_counts(tmp_path, repo_docbins):
     assert any("0.5 and 0.75 of 3 training documents round to 2" in note for note in curve["notes"])
     for point in points:
         assert set(point) >= {"ner", "rel", "rel_gold_entities"}
-        assert 0 <= point["ner"]["precision"] <= 1 and 0 <= point["rel"]["f1"] <= 1
+        # Four steps may predict nothing: precision is then undefined (null), never a made-up 0.
+        assert point["ner"]["precision"] is None or 0 <= point["ner"]["precision"] <= 1
+        assert 0 <= point["rel"]["f1"] <= 1
     assert (out / "curve.png").read_bytes().startswith(b"\x89PNG")
     assert "round to 2: trained once" in result.output
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the models are gone

@@ -81,16 +81,17 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
 def _headline(scores: dict) -> dict:
     micro, macro = scores["micro"], scores["macro"]
     return {
-        "micro": {k: round(micro[k], 4) for k in ("precision", "recall", "f1")},
-        "macro": {k: round(macro[k], 4) for k in ("precision", "recall", "f1")},
+        # None where a figure is undefined (nothing predicted, nothing to find).
+        "micro": {k: None if micro[k] is None else round(micro[k], 4) for k in ("precision", "recall", "f1")},
+        "macro": {k: None if macro[k] is None else round(macro[k], 4) for k in ("precision", "recall", "f1")},
     }
 
 
 def format_summary(result: dict) -> str:
     """A plain table of our figures next to the published ones (F1 in %)."""
 
-    def pct(value: float) -> str:
-        return f"{100 * value:5.1f}"
+    def pct(value: float | None) -> str:
+        return "    –" if value is None else f"{100 * value:5.1f}"
 
     ner, rel, gold = result["ner"], result["rel"], result["rel_gold_entities"]
     lines = [

@@ -8,11 +8,7 @@ from typing import List, Optional
 import typer
 
 from workbench.cli._common import check_splits, clean_errors
-from workbench.words import count
-
-
-def _figure(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.3f}"
+from workbench.words import count, score
 
 
 def _headline(name: str, micro, ci: dict | None, where: str) -> str:
@@ -20,8 +16,8 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
     if ci and ci["micro"]["precision"]:
         lo, hi = ci["micro"]["precision"]["lo"], ci["micro"]["precision"]["hi"]
         interval = f", precision 95% interval {lo:.3f}-{hi:.3f}"
-    figures = f"recall {_figure(micro['recall'])}, F1 {_figure(micro['f1'])}{interval}"
-    return f"{name} precision {_figure(micro['precision'])} ({figures}) {where}"
+    figures = f"recall {score(micro['recall'])}, F1 {score(micro['f1'])}{interval}"
+    return f"{name} precision {score(micro['precision'])} ({figures}) {where}"
 
 
 @clean_errors

@@ -10,6 +10,7 @@ import typer
 
 from workbench.cli._common import check_splits, clean_errors
 from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG
+from workbench.words import score
 
 
 @clean_errors
@@ -42,9 +43,9 @@ def train_curve(
     result = run_learning_curve(data, output, spec, split, seed, tuple(fraction or FRACTIONS), bootstrap)
     typer.echo(f"learning curve on {result['documents']} {split} documents (of {result['train_documents']} training documents):")
     for point in result["points"]:
-        line = f"  {point['train_documents']:>4} docs  NER P {point['ner']['precision']:.3f} F1 {point['ner']['f1']:.3f}"
+        line = f"  {point['train_documents']:>4} docs  NER P {score(point['ner']['precision'])} F1 {score(point['ner']['f1'])}"
         if "rel" in point:
-            line += f"  REL P {point['rel']['precision']:.3f} F1 {point['rel']['f1']:.3f} (end to end)"
+            line += f"  REL P {score(point['rel']['precision'])} F1 {score(point['rel']['f1'])} (end to end)"
         typer.echo(line)
     for note in result["notes"]:
         typer.echo(f"note: {note}")

