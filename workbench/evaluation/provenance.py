@@ -47,6 +47,13 @@ def _training(meta: dict) -> dict:
     }
 
 
+def _as_text(value) -> str:
+    """A recorded value as report text: a dict (as early pipelines recorded the base model) by its name and version."""
+    if isinstance(value, dict):
+        return " ".join(str(value[k]) for k in ("name", "version") if value.get(k)) or UNKNOWN
+    return str(value) if value else UNKNOWN
+
+
 def describe_provenance(model_path: str | Path, nlp, gold_paths: Iterable[str | Path]) -> dict:
     import spacy
 
@@ -60,7 +67,7 @@ def describe_provenance(model_path: str | Path, nlp, gold_paths: Iterable[str | 
             "path": str(model_path),
             "name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
             "version": nlp.meta.get("version", UNKNOWN),
-            "base_model": meta.get("base_model") or UNKNOWN,
+            "base_model": _as_text(meta.get("base_model")),
         },
         "training": _training(meta),
         "config_sha256": meta.get("config_sha256") or UNKNOWN,
