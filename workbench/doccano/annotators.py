@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from workbench.doccano.client import ROLES, DoccanoSession, connect
 from workbench.doccano.config import Credentials
-from workbench.doccano.pull import MAX_BYTES, read_export
+from workbench.doccano.pull import MAX_BYTES, ExportRow, read_export
 from workbench.errors import WorkbenchError
 
 ENV_ANNOTATOR_PASSWORD = "DOCCANO_ANNOTATOR_PASSWORD"
@@ -48,12 +48,13 @@ def ensure_member(admin: DoccanoSession, project_id: int, username: str, role: s
     return False
 
 
-def copy_labels(session: DoccanoSession, project_id: int, row: dict) -> None:
+def copy_labels(session: DoccanoSession, project_id: int, row: ExportRow) -> None:
     """Create one export row's spans and relations as the logged-in user."""
-    new_ids = {e["id"]: session.create_span(project_id, row["id"], e["label"], e["start_offset"], e["end_offset"]) for e in row["entities"]}
-    for rel in row.get("relations") or []:
-        if rel["from_id"] in new_ids and rel["to_id"] in new_ids:
-            session.create_relation(project_id, row["id"], new_ids[rel["from_id"]], new_ids[rel["to_id"]], rel["type"])
+    record = row.record
+    new_ids = {e.id: session.create_span(project_id, row.example_id, e.label, e.start, e.end) for e in record.entities}
+    for rel in record.relations:
+        if rel.head in new_ids and rel.tail in new_ids:
+            session.create_relation(project_id, row.example_id, new_ids[rel.head], new_ids[rel.tail], rel.type)
 
 
 def seed_pre_annotations(admin: DoccanoSession, annotator: DoccanoSession, project_id: int, max_bytes: int = MAX_BYTES) -> int:
@@ -61,9 +62,9 @@ def seed_pre_annotations(admin: DoccanoSession, annotator: DoccanoSession, proje
     with tempfile.TemporaryDirectory(prefix="workbench-seed-") as tmp:
         zip_path = admin.export(project_id, False, Path(tmp) / "all.zip", max_bytes)
         rows = read_export(zip_path, Path(tmp) / "all", max_bytes)
-    started = {r["id"] for r in rows.get(annotator.username, []) if r.get("entities") or r.get("relations")}
+    started = {r.example_id for r in rows.get(annotator.username, []) if r.labelled}
     started |= annotator.confirmed_example_ids(project_id)
-    todo = [r for r in rows.get(admin.username, []) if r.get("entities") and r["id"] not in started]
+    todo = [r for r in rows.get(admin.username, []) if r.record.entities and r.example_id not in started]
     for row in tqdm(todo, desc=f"pre-annotations for {annotator.username}", unit="doc", disable=len(todo) < 20):
         copy_labels(annotator, project_id, row)
     return len(todo)
