@@ -1,94 +1,25 @@
-"""The Doccano round trip against a real Doccano 1.8.4 server, started once for the session by `workbench doccano up`'s code.
-
-The server's virtual environment is cached in .doccano/venv (gitignored): the
-first run installs it (a minute or two), later runs reuse it. If the server
-cannot start, these tests fail; they never skip.
-"""
+"""The Doccano round trip against a real Doccano 1.8.4 server, started once for the session (conftest.py's doccano_server)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import ROOT, build_repo_corpus
-from typer.testing import CliRunner
+from conftest import build_repo_corpus
+from doccano_helpers import ADMIN, cli, login, relation_keys, runner, span_key, write_config
 
 from workbench.cli import app
 from workbench.doccano.client import DoccanoSession, connect
 from workbench.doccano.config import Credentials
 from workbench.doccano.push import articles_from_corpus, push, records_predictor
-from workbench.doccano.server import server_paths, start, status, stop, up
+from workbench.doccano.server import start, status
 from workbench.errors import WorkbenchError
 from workbench.records import read_records
-
-runner = CliRunner()
-VENV = ROOT / ".doccano" / "venv"
-ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Server:
-    paths: object
-    url: str
-    port: int
-    password: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def doccano_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("doccano-server")
-    paths = server_paths(root, VENV)
-    port = free_port()
-    password = "Wb-" + secrets.token_urlsafe(12)
-    patch = pytest.MonkeyPatch()
-    try:
-        url = up(paths, ROOT / "configs" / "doccano-constraints.txt", port, ADMIN, password)
-        patch.setenv("DOCCANO_URL", url)
-        patch.setenv("DOCCANO_USERNAME", ADMIN)
-        patch.setenv("DOCCANO_PASSWORD", password)
-        patch.setenv("WORKBENCH_DOCCANO_DIR", str(root))
-        patch.delenv("DOCCANO_ANNOTATOR_PASSWORD", raising=False)
-        yield Server(paths, url, port, password)
-    finally:
-        patch.undo()
-        stop(paths)
-
-
-def login(server: Server, username: str = ADMIN, password: str | None = None) -> DoccanoSession:
-    return connect(Credentials(server.url, username, password or server.password), timeout=30, task_timeout=120)
-
-
-def write_config(folder: Path, project: str, **extra) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "project": project,
-        "guidelines": str(ROOT / "annotations" / "GUIDELINES.md"),
-        "labels": str(ROOT / "configs" / "labels.yml"),
-        "snapshots": str(folder / "snapshots"),
-        "batch_size": 2,
-        **extra,
-    }
-    path = folder / "doccano.yml"
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return path
-
-
-def cli(*args, env=None):
-    return runner.invoke(app, ["doccano", *map(str, args)], env=env)
-
 
 def assert_clean_failure(result, *expected):
     assert result.exit_code == 1, result.output
@@ -96,15 +27,6 @@ def assert_clean_failure(result, *expected):
     assert "Traceback" not in result.output
     for text in expected:
         assert text in result.output
-
-
-def span_key(entity) -> tuple:
-    return (entity.start, entity.end, entity.label)
-
-
-def relation_keys(entities, relations) -> set:
-    by_id = {e.id: e for e in entities}
-    return {((by_id[r.head].start, by_id[r.head].end), (by_id[r.tail].start, by_id[r.tail].end), r.type) for r in relations}
 
 
 def free_word(text: str, taken: list, skip: int = 0) -> tuple[int, int]:
@@ -164,7 +86,7 @@ def annotated(doccano_server, tmp_path_factory, gold_records, scheme) -> Annotat
     config = write_config(folder, "round-trip")
     admin = login(doccano_server)
     result = push(admin, "round-trip", "test", "guideline", scheme, articles_from_corpus(corpus), records_predictor(gold_records), batch_size=2)
-    assert (result.created, result.uploaded, result.already_there) == (True, 5, 0)
+    assert (result.created, result.counts.uploaded, result.counts.already_there) == (True, 5, 0)
     for user in ("alice", "bob"):
         added = cli("annotator", "add", user, "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": f"{user}-Pass-2024"})
         assert added.exit_code == 0, added.output
@@ -358,7 +280,7 @@ def test_interrupted_push_resumed_leaves_no_duplicate(doccano_server, tmp_path, 
     admin.import_jsonl(project.id, tmp_path / "again.jsonl")
     assert len(admin.examples(project.id)) == 3
     result = push(admin, "resume", "test", "g", scheme, articles, records_predictor(gold_records), batch_size=2)
-    assert (result.created, result.uploaded, result.already_there, result.duplicates_removed) == (False, 3, 2, 1)
+    assert (result.created, result.counts.uploaded, result.counts.already_there, result.counts.duplicates_removed) == (False, 3, 2, 1)
     examples = admin.examples(project.id)
     assert sorted(e.doc_id for e in examples) == sorted(a[0] for a in articles)
     first = min(e.id for e in examples)

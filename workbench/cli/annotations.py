@@ -138,7 +138,7 @@ def _push_review(result, review_records, labels: Path, doccano_config: Path, pro
     pushed = push_review(session, project or settings.review_project, read_guideline(settings), load_labels(labels), records, settings.batch_size)
     typer.echo(
         f"review: {len(records)} documents with conflicts -> Doccano project {pushed.project.name!r} at {session.url} "
-        f"({pushed.uploaded} uploaded, {pushed.already_there} already there); "
+        f"({pushed.counts.uploaded} uploaded, {pushed.counts.already_there} already there); "
         f"pull it with `workbench doccano pull --project {pushed.project.name}` once resolved"
     )
 
