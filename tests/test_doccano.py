@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import build_repo_corpus
-from doccano_helpers import ADMIN, cli, login, relation_keys, runner, span_key, write_config
+from conftest import ROOT, build_repo_corpus
+from doccano_helpers import ADMIN, VENV, cli, login, relation_keys, runner, span_key, write_config
 
 from workbench.cli import app
 from workbench.doccano.client import DoccanoSession, connect
 from workbench.doccano.config import Credentials
 from workbench.doccano.push import articles_from_corpus, push, records_predictor
-from workbench.doccano.server import start, status
+from workbench.doccano.server import status, up
 from workbench.errors import WorkbenchError
 from workbench.records import read_records
 
@@ -336,20 +336,23 @@ def test_pull_with_the_server_stopped_fails_cleanly_and_writes_nothing(doccano_s
         with pytest.raises(WorkbenchError, match="cannot reach Doccano"):
             login(doccano_server)
     finally:
-        start(doccano_server.paths, doccano_server.port)
+        steps: list[str] = []
+        up(doccano_server.paths, ROOT / "configs" / "doccano-constraints.txt", doccano_server.port, ADMIN, doccano_server.password, progress=steps.append)
     assert login(doccano_server).find_project("round-trip") is not None
+    # `up` again: the installed venv is reused, and it says so instead of announcing an install.
+    assert steps[0] == f"reusing doccano in {VENV}"
 
 
 # Pre-annotations from a real (small) pipeline, and retries through a flaky gateway.
 
 
-def tiny_model(path: Path, gold_records) -> Path:
-    """A real spaCy pipeline on disk that finds the gold's person and country names: instant and deterministic."""
+def tiny_model(path: Path, gold_records, labels: tuple = ("PERSON", "GPE")) -> Path:
+    """A real spaCy pipeline on disk that finds the gold's names of these labels: instant and deterministic."""
     import spacy
 
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")
-    names = {(r.text[e.start : e.end], e.label) for r in gold_records for e in r.entities if e.label in ("PERSON", "GPE")}
+    names = {(r.text[e.start : e.end], e.label) for r in gold_records for e in r.entities if e.label in labels}
     ruler.add_patterns([{"label": label, "pattern": name} for name, label in sorted(names)])
     nlp.to_disk(path)
     return path
@@ -436,3 +439,109 @@ def test_transient_gateway_errors_are_retried(doccano_server):
     finally:
         flaky.close()
         broken.close()
+
+
+# What annotators meet: guideline, description, pre-annotations they can trust, their own login.
+
+
+def test_pushed_guideline_and_descriptions_are_for_annotators(doccano_server, tmp_path, gold_records, scheme):
+    from workbench.doccano.review import REVIEW_DESCRIPTION, push_review
+
+    corpus = build_repo_corpus(tmp_path).output
+    source = (ROOT / "annotations" / "GUIDELINES.md").read_text(encoding="utf-8")
+    # The repository's guideline has a maintainers' note; what Doccano shows must not.
+    assert "<!-- maintainers -->" in source and "configs/labels.yml" in source
+    config = write_config(tmp_path, "guided", description="First description.")
+    assert cli("push", "--config", config, "--corpus", corpus, "--ids", "002_f62e6af6bda9c9e2").exit_code == 0
+    admin = login(doccano_server)
+    project = admin.find_project("guided")
+    assert "## Working in Doccano" in project.guideline and "book icon" in project.guideline
+    for developer_text in ("maintainers", "configs/labels.yml", "shared/", "this page should be fixed", "## The gold set"):
+        assert developer_text not in project.guideline
+    assert project.description == "First description."
+    # A changed description reaches an existing project on the next push.
+    config = write_config(tmp_path, "guided", description="Mark people and roles; the guideline is behind the book icon.")
+    again = cli("push", "--config", config, "--corpus", corpus, "--ids", "002_f62e6af6bda9c9e2")
+    assert again.exit_code == 0 and "uploaded 0 articles, 1 already there" in again.output
+    assert admin.find_project("guided").description == "Mark people and roles; the guideline is behind the book icon."
+    # The review project reads differently in the project list.
+    gold = [r for r in gold_records if r.doc_id == "002_f62e6af6bda9c9e2"]
+    push_review(admin, "guided-review", project.guideline, scheme, gold, batch_size=2)
+    review = admin.find_project("guided-review")
+    assert review.description == REVIEW_DESCRIPTION != admin.find_project("guided").description
+    assert review.guideline.startswith("# Review: resolve the annotators' conflicts")
+
+
+def test_refresh_predictions_replaces_only_untouched_pre_annotations(doccano_server, tmp_path, gold_records):
+    from workbench.predict import load_pipeline, predict_records
+
+    corpus = build_repo_corpus(tmp_path).output
+    first = tiny_model(tmp_path / "people", gold_records, ("PERSON",))
+    second = tiny_model(tmp_path / "places", gold_records, ("GPE",))
+    touched_doc, untouched_doc = "002_f62e6af6bda9c9e2", "003_140c4e8053404410"
+    ids = ",".join((touched_doc, untouched_doc))
+    articles = [a for a in articles_from_corpus(corpus) if a[0] in (touched_doc, untouched_doc)]
+    predicted = {
+        model: {r.doc_id: {span_key(e) for e in r.entities} for r in predict_records(load_pipeline(model), articles)}
+        for model in (first, second)
+    }
+    assert all(predicted[first].values()) and all(predicted[second].values())
+    config = write_config(tmp_path, "refresh")
+    pushed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", first)
+    assert pushed.exit_code == 0, pushed.output
+    # The entity ruler predicts no relations.
+    assert f"pre-annotations uploaded: {sum(map(len, predicted[first].values()))} spans, 0 relations" in pushed.output
+    env = {"DOCCANO_ANNOTATOR_PASSWORD": "dave-Pass-2024"}
+    assert "pre-annotations copied for 2 documents" in cli("annotator", "add", "dave", "--config", config, env=env).output
+    admin, dave = login(doccano_server), login(doccano_server, "dave", "dave-Pass-2024")
+    project = admin.find_project("refresh").id
+
+    def spans(session) -> dict:
+        return {e.doc_id: {span_key(s) for s in session.spans(project, e.id)} for e in admin.examples(project)}
+
+    # dave corrects one pre-annotated span of one document: that document is his work now.
+    example = {e.doc_id: e.id for e in admin.examples(project)}[touched_doc]
+    removed = dave.spans(project, example)[0]
+    dave.delete_span(project, example, removed.id)
+    daves_work = spans(dave)[touched_doc]
+
+    plain = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second)
+    assert plain.exit_code == 0, plain.output
+    assert "note: 2 articles were already in the project and did not get these pre-annotations; --refresh-predictions" in plain.output
+    assert spans(admin) == predicted[first]
+
+    refreshed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second, "--refresh-predictions")
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "refreshed the pre-annotations of 1 articles nobody had worked on" in refreshed.output
+    assert "note: 1 articles already in the project kept their pre-annotations" in refreshed.output
+    assert spans(admin) == {touched_doc: predicted[first][touched_doc], untouched_doc: predicted[second][untouched_doc]}
+    assert sorted(e.doc_id for e in admin.examples(project)) == [touched_doc, untouched_doc]
+    assert spans(dave)[touched_doc] == daves_work
+    # Adding dave again gives him the new pre-annotations of the refreshed document only.
+    again = cli("annotator", "add", "dave", "--config", config, env=env)
+    assert "pre-annotations copied for 1 documents" in again.output, again.output
+    assert spans(dave) == {touched_doc: daves_work, untouched_doc: predicted[second][untouched_doc]}
+    assert_clean_failure(cli("push", "--config", config, "--corpus", corpus, "--refresh-predictions"), "--refresh-predictions needs --with-predictions")
+
+
+def test_annotator_add_checks_the_login_before_changing_anything(doccano_server, tmp_path, gold_records, scheme):
+    corpus = build_repo_corpus(tmp_path).output
+    config = write_config(tmp_path, "login-first")
+    admin = login(doccano_server)
+    result = push(admin, "login-first", "d", "g", scheme, articles_from_corpus(corpus, ids=["004_0fbc241607889f95"]), records_predictor(gold_records))
+    admin.create_user("frank", "frank-Old-2024")
+    wrong = cli("annotator", "add", "frank", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "not-his-password"})
+    assert_clean_failure(wrong, "refused the login of 'frank'", "--reset-password")
+    assert "frank" not in [m.username for m in admin.members(result.project.id)]
+
+    reset = cli("annotator", "add", "frank", "--reset-password", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "frank-New-2024"})
+    assert reset.exit_code == 0, reset.output
+    assert "user (new password set) frank: now annotator in 'login-first'; pre-annotations copied for 1 documents" in reset.output
+    frank = login(doccano_server, "frank", "frank-New-2024")
+    example = admin.examples(result.project.id)[0].id
+    gold = next(r for r in gold_records if r.doc_id == "004_0fbc241607889f95")
+    assert {span_key(s) for s in frank.spans(result.project.id, example)} == {span_key(e) for e in gold.entities}
+    with pytest.raises(WorkbenchError, match="refused the login of 'frank'"):
+        login(doccano_server, "frank", "frank-Old-2024")
+    rerun = cli("annotator", "add", "frank", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "frank-New-2024"})
+    assert rerun.exit_code == 0 and "user frank: already annotator in 'login-first'; pre-annotations copied for 0 documents" in rerun.output
