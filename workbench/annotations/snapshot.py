@@ -94,6 +94,17 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     return snapshot
 
 
+def snapshot_files(directory: str | Path) -> list[Path]:
+    """The annotator files of a pulled snapshot, in annotator order, after checking them against the manifest."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise WorkbenchError(f"not a snapshot: no {MANIFEST}", path=directory)
+    manifest = _read_manifest(manifest_path)
+    _verify_files(directory, manifest["files"])
+    return [directory / ANNOTATOR_DIR / f"{name}.jsonl" for name in sorted(manifest["annotators"])]
+
+
 def load_files(paths: list[Path]) -> Snapshot:
     snapshot = Snapshot([str(p) for p in paths], None, {})
     for path in paths:
