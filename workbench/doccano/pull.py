@@ -145,10 +145,11 @@ def parse_export_row(obj: object) -> ExportRow:
     example_id = obj.get("id")
     if not isinstance(example_id, int) or isinstance(example_id, bool):
         raise WorkbenchError(f"'id' (Doccano's example id) must be an integer, got {example_id!r}")
+    raw_doc_id = obj.get("doc_id")
+    doc_id = raw_doc_id if isinstance(raw_doc_id, str) and raw_doc_id else None
     comments = obj.get("Comments") or []
     if not isinstance(comments, list):
-        raise WorkbenchError("'Comments' must be a list", doc_id=obj.get("doc_id") if isinstance(obj.get("doc_id"), str) else None)
-    doc_id = obj.get("doc_id") if isinstance(obj.get("doc_id"), str) and obj.get("doc_id") else None
+        raise WorkbenchError("'Comments' must be a list", doc_id=doc_id)
     fields = {k: v for k, v in obj.items() if k not in ("id", "Comments", "doc_id")}
     # Export columns after Doccano's own are the metadata we uploaded; doccano_id first, as snapshots show it.
     record = record_from_dict({"doc_id": doc_id or f"doccano-example-{example_id}", "doccano_id": example_id, **fields})
