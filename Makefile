@@ -28,7 +28,8 @@ demo: install
 	$(WB) train all
 	$(WB) evaluate --model training/models/diplomatic --data $(GOLD) --split test -o reports/diplomatic
 
-# Headless Chromium (Debian's package) for the HTML report's browser test.
+# Headless Chromium (Debian's package) for the browser tests (HTML report; Doccano as annotators use it),
+# driven by path: Playwright never downloads a browser here.
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 

@@ -112,3 +112,11 @@ def small_config(tmp_path: Path, sources: list[Path], **kwargs) -> CorpusConfig:
         splits_file=str(tmp_path / "splits.json"),
         **kwargs,
     )
+
+
+@pytest.fixture(scope="session")
+def doccano_server(tmp_path_factory):
+    """One real Doccano server for the whole session (tests/doccano_helpers.py); it fails, never skips, if it cannot start."""
+    from doccano_helpers import start_server
+
+    yield from start_server(tmp_path_factory.mktemp("doccano-server"))

@@ -1,94 +1,25 @@
-"""The Doccano round trip against a real Doccano 1.8.4 server, started once for the session by `workbench doccano up`'s code.
-
-The server's virtual environment is cached in .doccano/venv (gitignored): the
-first run installs it (a minute or two), later runs reuse it. If the server
-cannot start, these tests fail; they never skip.
-"""
+"""The Doccano round trip against a real Doccano 1.8.4 server, started once for the session (conftest.py's doccano_server)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import ROOT, build_repo_corpus
-from typer.testing import CliRunner
+from doccano_helpers import ADMIN, VENV, cli, login, relation_keys, runner, span_key, write_config
 
 from workbench.cli import app
 from workbench.doccano.client import DoccanoSession, connect
 from workbench.doccano.config import Credentials
 from workbench.doccano.push import articles_from_corpus, push, records_predictor
-from workbench.doccano.server import server_paths, start, status, stop, up
+from workbench.doccano.server import status, up
 from workbench.errors import WorkbenchError
 from workbench.records import read_records
-
-runner = CliRunner()
-VENV = ROOT / ".doccano" / "venv"
-ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Server:
-    paths: object
-    url: str
-    port: int
-    password: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def doccano_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("doccano-server")
-    paths = server_paths(root, VENV)
-    port = free_port()
-    password = "Wb-" + secrets.token_urlsafe(12)
-    patch = pytest.MonkeyPatch()
-    try:
-        url = up(paths, ROOT / "configs" / "doccano-constraints.txt", port, ADMIN, password)
-        patch.setenv("DOCCANO_URL", url)
-        patch.setenv("DOCCANO_USERNAME", ADMIN)
-        patch.setenv("DOCCANO_PASSWORD", password)
-        patch.setenv("WORKBENCH_DOCCANO_DIR", str(root))
-        patch.delenv("DOCCANO_ANNOTATOR_PASSWORD", raising=False)
-        yield Server(paths, url, port, password)
-    finally:
-        patch.undo()
-        stop(paths)
-
-
-def login(server: Server, username: str = ADMIN, password: str | None = None) -> DoccanoSession:
-    return connect(Credentials(server.url, username, password or server.password), timeout=30, task_timeout=120)
-
-
-def write_config(folder: Path, project: str, **extra) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "project": project,
-        "guidelines": str(ROOT / "annotations" / "GUIDELINES.md"),
-        "labels": str(ROOT / "configs" / "labels.yml"),
-        "snapshots": str(folder / "snapshots"),
-        "batch_size": 2,
-        **extra,
-    }
-    path = folder / "doccano.yml"
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return path
-
-
-def cli(*args, env=None):
-    return runner.invoke(app, ["doccano", *map(str, args)], env=env)
-
 
 def assert_clean_failure(result, *expected):
     assert result.exit_code == 1, result.output
@@ -96,15 +27,6 @@ def assert_clean_failure(result, *expected):
     assert "Traceback" not in result.output
     for text in expected:
         assert text in result.output
-
-
-def span_key(entity) -> tuple:
-    return (entity.start, entity.end, entity.label)
-
-
-def relation_keys(entities, relations) -> set:
-    by_id = {e.id: e for e in entities}
-    return {((by_id[r.head].start, by_id[r.head].end), (by_id[r.tail].start, by_id[r.tail].end), r.type) for r in relations}
 
 
 def free_word(text: str, taken: list, skip: int = 0) -> tuple[int, int]:
@@ -164,7 +86,7 @@ def annotated(doccano_server, tmp_path_factory, gold_records, scheme) -> Annotat
     config = write_config(folder, "round-trip")
     admin = login(doccano_server)
     result = push(admin, "round-trip", "test", "guideline", scheme, articles_from_corpus(corpus), records_predictor(gold_records), batch_size=2)
-    assert (result.created, result.uploaded, result.already_there) == (True, 5, 0)
+    assert (result.created, result.counts.uploaded, result.counts.already_there) == (True, 5, 0)
     for user in ("alice", "bob"):
         added = cli("annotator", "add", user, "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": f"{user}-Pass-2024"})
         assert added.exit_code == 0, added.output
@@ -358,7 +280,7 @@ def test_interrupted_push_resumed_leaves_no_duplicate(doccano_server, tmp_path, 
     admin.import_jsonl(project.id, tmp_path / "again.jsonl")
     assert len(admin.examples(project.id)) == 3
     result = push(admin, "resume", "test", "g", scheme, articles, records_predictor(gold_records), batch_size=2)
-    assert (result.created, result.uploaded, result.already_there, result.duplicates_removed) == (False, 3, 2, 1)
+    assert (result.created, result.counts.uploaded, result.counts.already_there, result.counts.duplicates_removed) == (False, 3, 2, 1)
     examples = admin.examples(project.id)
     assert sorted(e.doc_id for e in examples) == sorted(a[0] for a in articles)
     first = min(e.id for e in examples)
@@ -414,20 +336,23 @@ def test_pull_with_the_server_stopped_fails_cleanly_and_writes_nothing(doccano_s
         with pytest.raises(WorkbenchError, match="cannot reach Doccano"):
             login(doccano_server)
     finally:
-        start(doccano_server.paths, doccano_server.port)
+        steps: list[str] = []
+        up(doccano_server.paths, ROOT / "configs" / "doccano-constraints.txt", doccano_server.port, ADMIN, doccano_server.password, progress=steps.append)
     assert login(doccano_server).find_project("round-trip") is not None
+    # `up` again: the installed venv is reused, and it says so instead of announcing an install.
+    assert steps[0] == f"reusing doccano in {VENV}"
 
 
 # Pre-annotations from a real (small) pipeline, and retries through a flaky gateway.
 
 
-def tiny_model(path: Path, gold_records) -> Path:
-    """A real spaCy pipeline on disk that finds the gold's person and country names: instant and deterministic."""
+def tiny_model(path: Path, gold_records, labels: tuple = ("PERSON", "GPE")) -> Path:
+    """A real spaCy pipeline on disk that finds the gold's names of these labels: instant and deterministic."""
     import spacy
 
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")
-    names = {(r.text[e.start : e.end], e.label) for r in gold_records for e in r.entities if e.label in ("PERSON", "GPE")}
+    names = {(r.text[e.start : e.end], e.label) for r in gold_records for e in r.entities if e.label in labels}
     ruler.add_patterns([{"label": label, "pattern": name} for name, label in sorted(names)])
     nlp.to_disk(path)
     return path
@@ -514,3 +439,109 @@ def test_transient_gateway_errors_are_retried(doccano_server):
     finally:
         flaky.close()
         broken.close()
+
+
+# What annotators meet: guideline, description, pre-annotations they can trust, their own login.
+
+
+def test_pushed_guideline_and_descriptions_are_for_annotators(doccano_server, tmp_path, gold_records, scheme):
+    from workbench.doccano.review import REVIEW_DESCRIPTION, push_review
+
+    corpus = build_repo_corpus(tmp_path).output
+    source = (ROOT / "annotations" / "GUIDELINES.md").read_text(encoding="utf-8")
+    # The repository's guideline has a maintainers' note; what Doccano shows must not.
+    assert "<!-- maintainers -->" in source and "configs/labels.yml" in source
+    config = write_config(tmp_path, "guided", description="First description.")
+    assert cli("push", "--config", config, "--corpus", corpus, "--ids", "002_f62e6af6bda9c9e2").exit_code == 0
+    admin = login(doccano_server)
+    project = admin.find_project("guided")
+    assert "## Working in Doccano" in project.guideline and "book icon" in project.guideline
+    for developer_text in ("maintainers", "configs/labels.yml", "shared/", "this page should be fixed", "## The gold set"):
+        assert developer_text not in project.guideline
+    assert project.description == "First description."
+    # A changed description reaches an existing project on the next push.
+    config = write_config(tmp_path, "guided", description="Mark people and roles; the guideline is behind the book icon.")
+    again = cli("push", "--config", config, "--corpus", corpus, "--ids", "002_f62e6af6bda9c9e2")
+    assert again.exit_code == 0 and "uploaded 0 articles, 1 already there" in again.output
+    assert admin.find_project("guided").description == "Mark people and roles; the guideline is behind the book icon."
+    # The review project reads differently in the project list.
+    gold = [r for r in gold_records if r.doc_id == "002_f62e6af6bda9c9e2"]
+    push_review(admin, "guided-review", project.guideline, scheme, gold, batch_size=2)
+    review = admin.find_project("guided-review")
+    assert review.description == REVIEW_DESCRIPTION != admin.find_project("guided").description
+    assert review.guideline.startswith("# Review: resolve the annotators' conflicts")
+
+
+def test_refresh_predictions_replaces_only_untouched_pre_annotations(doccano_server, tmp_path, gold_records):
+    from workbench.predict import load_pipeline, predict_records
+
+    corpus = build_repo_corpus(tmp_path).output
+    first = tiny_model(tmp_path / "people", gold_records, ("PERSON",))
+    second = tiny_model(tmp_path / "places", gold_records, ("GPE",))
+    touched_doc, untouched_doc = "002_f62e6af6bda9c9e2", "003_140c4e8053404410"
+    ids = ",".join((touched_doc, untouched_doc))
+    articles = [a for a in articles_from_corpus(corpus) if a[0] in (touched_doc, untouched_doc)]
+    predicted = {
+        model: {r.doc_id: {span_key(e) for e in r.entities} for r in predict_records(load_pipeline(model), articles)}
+        for model in (first, second)
+    }
+    assert all(predicted[first].values()) and all(predicted[second].values())
+    config = write_config(tmp_path, "refresh")
+    pushed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", first)
+    assert pushed.exit_code == 0, pushed.output
+    # The entity ruler predicts no relations.
+    assert f"pre-annotations uploaded: {sum(map(len, predicted[first].values()))} spans, 0 relations" in pushed.output
+    env = {"DOCCANO_ANNOTATOR_PASSWORD": "dave-Pass-2024"}
+    assert "pre-annotations copied for 2 documents" in cli("annotator", "add", "dave", "--config", config, env=env).output
+    admin, dave = login(doccano_server), login(doccano_server, "dave", "dave-Pass-2024")
+    project = admin.find_project("refresh").id
+
+    def spans(session) -> dict:
+        return {e.doc_id: {span_key(s) for s in session.spans(project, e.id)} for e in admin.examples(project)}
+
+    # dave corrects one pre-annotated span of one document: that document is his work now.
+    example = {e.doc_id: e.id for e in admin.examples(project)}[touched_doc]
+    removed = dave.spans(project, example)[0]
+    dave.delete_span(project, example, removed.id)
+    daves_work = spans(dave)[touched_doc]
+
+    plain = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second)
+    assert plain.exit_code == 0, plain.output
+    assert "note: 2 articles were already in the project and did not get these pre-annotations; --refresh-predictions" in plain.output
+    assert spans(admin) == predicted[first]
+
+    refreshed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second, "--refresh-predictions")
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "refreshed the pre-annotations of 1 articles nobody had worked on" in refreshed.output
+    assert "note: 1 articles already in the project kept their pre-annotations" in refreshed.output
+    assert spans(admin) == {touched_doc: predicted[first][touched_doc], untouched_doc: predicted[second][untouched_doc]}
+    assert sorted(e.doc_id for e in admin.examples(project)) == [touched_doc, untouched_doc]
+    assert spans(dave)[touched_doc] == daves_work
+    # Adding dave again gives him the new pre-annotations of the refreshed document only.
+    again = cli("annotator", "add", "dave", "--config", config, env=env)
+    assert "pre-annotations copied for 1 documents" in again.output, again.output
+    assert spans(dave) == {touched_doc: daves_work, untouched_doc: predicted[second][untouched_doc]}
+    assert_clean_failure(cli("push", "--config", config, "--corpus", corpus, "--refresh-predictions"), "--refresh-predictions needs --with-predictions")
+
+
+def test_annotator_add_checks_the_login_before_changing_anything(doccano_server, tmp_path, gold_records, scheme):
+    corpus = build_repo_corpus(tmp_path).output
+    config = write_config(tmp_path, "login-first")
+    admin = login(doccano_server)
+    result = push(admin, "login-first", "d", "g", scheme, articles_from_corpus(corpus, ids=["004_0fbc241607889f95"]), records_predictor(gold_records))
+    admin.create_user("frank", "frank-Old-2024")
+    wrong = cli("annotator", "add", "frank", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "not-his-password"})
+    assert_clean_failure(wrong, "refused the login of 'frank'", "--reset-password")
+    assert "frank" not in [m.username for m in admin.members(result.project.id)]
+
+    reset = cli("annotator", "add", "frank", "--reset-password", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "frank-New-2024"})
+    assert reset.exit_code == 0, reset.output
+    assert "user (new password set) frank: now annotator in 'login-first'; pre-annotations copied for 1 documents" in reset.output
+    frank = login(doccano_server, "frank", "frank-New-2024")
+    example = admin.examples(result.project.id)[0].id
+    gold = next(r for r in gold_records if r.doc_id == "004_0fbc241607889f95")
+    assert {span_key(s) for s in frank.spans(result.project.id, example)} == {span_key(e) for e in gold.entities}
+    with pytest.raises(WorkbenchError, match="refused the login of 'frank'"):
+        login(doccano_server, "frank", "frank-Old-2024")
+    rerun = cli("annotator", "add", "frank", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "frank-New-2024"})
+    assert rerun.exit_code == 0 and "user frank: already annotator in 'login-first'; pre-annotations copied for 0 documents" in rerun.output

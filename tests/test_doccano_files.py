@@ -15,7 +15,8 @@ from workbench.doccano.config import load_settings, public_url, resolve_credenti
 from workbench.doccano.pull import (
     annotator_records,
     check_snapshot_name,
-    export_row_to_record,
+    parse_export_row,
+    read_export_file,
     read_export,
     safe_extract,
     snapshot_name,
@@ -60,10 +61,12 @@ def make_zip(path, entries: dict[str, bytes], link: str | None = None):
 
 
 def test_extracts_the_per_user_files(tmp_path):
-    zip_path = make_zip(tmp_path / "e.zip", {"alice.jsonl": b'{"id": 1}\n', "bob.jsonl": b"\n"})
+    zip_path = make_zip(tmp_path / "e.zip", {"alice.jsonl": b'{"id": 1, "text": ""}\n', "bob.jsonl": b"\n"})
     files = safe_extract(zip_path, tmp_path / "out")
     assert sorted(p.name for p in files) == ["alice.jsonl", "bob.jsonl"]
-    assert read_export(zip_path, tmp_path / "again") == {"alice": [{"id": 1}], "bob": []}
+    rows = read_export(zip_path, tmp_path / "again")
+    assert list(rows) == ["alice", "bob"] and rows["bob"] == []
+    assert [(r.example_id, r.doc_id, r.record.text) for r in rows["alice"]] == [(1, None, "")]
 
 
 @pytest.mark.parametrize(
@@ -104,6 +107,11 @@ def test_too_many_entries_and_broken_zips_are_refused(tmp_path):
 # Export rows -> canonical records (doc-id mapping)
 
 
+def export_row_to_record(row: dict, annotator: str, confirmed: bool):
+    parsed = parse_export_row(row)
+    return parsed.as_record(annotator, confirmed) if parsed.doc_id else None
+
+
 def test_export_row_maps_to_our_doc_id_with_its_annotator():
     record = export_row_to_record(export_row(), "alice", True)
     assert record.doc_id == "d1" and record.text == TEXT
@@ -127,9 +135,41 @@ def test_comments_are_kept():
     assert export_row_to_record(row, "bob", False).meta["comments"] == ["unsure about the role"]
 
 
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        # Each bad row is the valid one with one thing broken; the message names file (as in the export) and line 2.
+        (lambda row: {k: v for k, v in row.items() if k != "id"}, "alice.jsonl:2: 'id' (Doccano's example id) must be an integer, got None"),
+        (lambda row: {**row, "id": "7"}, "alice.jsonl:2: 'id' (Doccano's example id) must be an integer, got '7'"),
+        (lambda row: {**row, "entities": [{"id": 1, "label": "PERSON", "start_offset": 0}]}, "alice.jsonl:2 [d1]: entities[0] lacks end_offset"),
+        (lambda row: {**row, "relations": [{"id": 5, "to_id": 30, "type": "HAS_ROLE"}]}, "alice.jsonl:2 [d1]: relations[0] lacks from_id"),
+        (lambda row: {**row, "text": None}, "alice.jsonl:2 [d1]: 'text' must be a string"),
+        (lambda row: {**row, "Comments": "x"}, "alice.jsonl:2 [d1]: 'Comments' must be a list"),
+        (lambda row: [row], "alice.jsonl:2: expected a JSON object, got list"),
+    ],
+)
+def test_malformed_export_rows_are_one_line_errors_naming_file_and_line(tmp_path, line, message):
+    path = tmp_path / "alice.jsonl"
+    path.write_text(json.dumps(export_row(6, "d0")) + "\n" + json.dumps(line(export_row())) + "\n", encoding="utf-8")
+    with pytest.raises(WorkbenchError) as caught:
+        read_export_file(path)
+    assert str(caught.value) == message + " in Doccano's export"
+
+
+def test_export_that_is_not_json_names_file_and_line(tmp_path):
+    path = tmp_path / "bob.jsonl"
+    path.write_text(json.dumps(export_row()) + "\n\n{oops\n", encoding="utf-8")
+    with pytest.raises(WorkbenchError, match=r"^bob.jsonl:3: not valid JSON: .* in Doccano's export$"):
+        read_export_file(path)
+
+
+def parsed(rows: dict[str, list[dict]]) -> dict:
+    return {user: [parse_export_row(row) for row in user_rows] for user, user_rows in rows.items()}
+
+
 def test_confirmed_only_keeps_each_members_confirmed_examples_sorted_by_doc_id():
     confirmed = {"alice": [export_row(9, "d2"), export_row(7, "d1")], "admin": []}
-    records, unmapped = annotator_records(confirmed, None)
+    records, unmapped = annotator_records(parsed(confirmed), None)
     assert list(records) == ["alice"]
     assert [r.doc_id for r in records["alice"]] == ["d1", "d2"]
     assert all(r.meta["confirmed"] for r in records["alice"]) and unmapped == 0
@@ -141,7 +181,7 @@ def test_unconfirmed_adds_labelled_examples_and_marks_them():
         "alice": [export_row(7, "d1"), export_row(9, "d2"), export_row(11, "d3", entities=[], relations=[])],
         "bob": [export_row(7, "d1", entities=[], relations=[]), export_row(12, None)],
     }
-    records, unmapped = annotator_records(confirmed, everything)
+    records, unmapped = annotator_records(parsed(confirmed), parsed(everything))
     assert {r.doc_id: r.meta["confirmed"] for r in records["alice"]} == {"d1": True, "d2": False}
     assert "bob" not in records and unmapped == 1
 
@@ -151,7 +191,7 @@ def test_unconfirmed_adds_labelled_examples_and_marks_them():
 
 def snapshot_records():
     confirmed = {"alice": [export_row(7, "d1")], "bob": [export_row(7, "d1", relations=[])]}
-    return annotator_records(confirmed, None)[0]
+    return annotator_records(parsed(confirmed), None)[0]
 
 
 BASE = {"project": "p", "project_id": 3, "server": "http://127.0.0.1:8000", "created": "2026-01-01T00:00:00Z", "confirmed_only": True}

@@ -153,3 +153,74 @@ def test_gold_covers_every_label_and_relation_type(gold_records, scheme):
     assert types == set(scheme.relation_types)
     assert sum(len(r.entities) for r in gold_records) >= 300
     assert sum(len(r.relations) for r in gold_records) >= 100
+
+
+# Snapshot directories, as agreement and adjudicate take them.
+
+
+def test_a_snapshot_directory_is_validated_one_annotator_file_at_a_time(tmp_path):
+    from annotator_fixtures import alice, bob, write_snapshot
+
+    snapshot = write_snapshot(tmp_path, "round-1", {"alice": alice(), "bob": bob()})
+    result = runner.invoke(app, ["annotations", "validate", str(snapshot), "--no-corpus"])
+    # alice has 4 documents, bob 3; the 3 both have are no duplicates.
+    assert result.exit_code == 0, result.output
+    assert "ok: 7 documents, no problems" in result.output
+    rows = bob()
+    rows[0]["entities"][0]["label"] = "TITLE"
+    broken = write_snapshot(tmp_path, "round-2", {"alice": alice(), "bob": rows})
+    result = runner.invoke(app, ["annotations", "validate", str(broken), "--no-corpus"])
+    assert result.exit_code == 1 and f"{broken / 'annotators' / 'bob.jsonl'}:1 [d1] 0-16: unknown entity label 'TITLE'" in result.output
+    (snapshot / "annotators" / "alice.jsonl").write_text("", encoding="utf-8")
+    changed = runner.invoke(app, ["annotations", "validate", str(snapshot), "--no-corpus"])
+    assert changed.exit_code == 1 and "sha256 differs from manifest.json" in changed.output
+    assert_no_traceback(changed)
+
+
+# Plausibility warnings (--lint): never errors.
+
+LINT_TEXT = "President Erdogan met officials of the region in Ankara. President Erdogan said Ankara would help."
+
+
+def lint_rows() -> dict:
+    def ent(number, label, surface, after=0):
+        start = LINT_TEXT.index(surface, after)
+        return {"id": number, "label": label, "start_offset": start, "end_offset": start + len(surface)}
+
+    second = LINT_TEXT.index(". ") + 2
+    alice = {"doc_id": "d1", "text": LINT_TEXT, "annotator": "alice", "relations": [], "entities": [
+        ent(1, "ROLE", "President"), ent(2, "PERSON", "Erdogan"), ent(3, "LOC", "region"), ent(4, "GPE", "Ankara"),
+    ]}
+    bob = {"doc_id": "d1", "text": LINT_TEXT, "annotator": "bob", "relations": [], "entities": [
+        ent(1, "ROLE", "President"), ent(2, "PERSON", "Erdogan"), ent(3, "GPE", "Ankara"),
+        ent(4, "PERSON", "President Erdogan", second), ent(5, "ORG", "Ankara", second),
+    ]}
+    return {"alice": [alice], "bob": [bob]}
+
+
+def test_lint_warns_per_annotator_and_never_fails(tmp_path):
+    from annotator_fixtures import write_snapshot
+
+    snapshot = write_snapshot(tmp_path, "round-1", lint_rows())
+    result = runner.invoke(app, ["annotations", "validate", str(snapshot), "--no-corpus", "--lint"])
+    assert result.exit_code == 0, result.output
+    files = snapshot / "annotators"
+    # Worked out by hand: "region" starts at 39 (10 + 8 + 4 + 10 + 3 + 4 characters before it); bob's second "President Erdogan" at 57-74 and second "Ankara" at 80-86.
+    assert f"{files / 'alice.jsonl'}:1 [d1] 39-45: warning: LOC span 'region' starts lowercase (a name usually does not)" in result.output
+    assert f"{files / 'bob.jsonl'}:1 [d1] 57-74: warning: PERSON span 'President Erdogan' contains 'President', which this file marks as ROLE" in result.output
+    assert f"{files / 'bob.jsonl'}:1 [d1] 49-55: warning: 'Ankara' is labelled differently in this document: GPE at 49-55, ORG at 80-86" in result.output
+    assert result.output.count("warning: ") == 3
+    assert "warnings: alice 1, bob 2" in result.output and "ok: 2 documents, no problems" in result.output
+    # Which labels are names is the user's: without LOC among them, "region" is no longer a warning.
+    narrower = runner.invoke(app, ["annotations", "validate", str(snapshot), "--no-corpus", "--lint", "--name-label", "PERSON", "--name-label", "GPE"])
+    assert narrower.exit_code == 0 and "'region'" not in narrower.output and "warnings: bob 2" in narrower.output
+    plain = runner.invoke(app, ["annotations", "validate", str(snapshot), "--no-corpus"])
+    assert plain.exit_code == 0 and "warning" not in plain.output
+    unknown = runner.invoke(app, ["annotations", "validate", str(snapshot), "--no-corpus", "--lint", "--name-label", "PLACE"])
+    assert unknown.exit_code == 1 and "not entity labels of the scheme 'diplomatic': PLACE" in unknown.output
+    assert_no_traceback(unknown)
+
+
+def test_the_gold_has_no_lint_warnings():
+    result = runner.invoke(app, ["annotations", "validate", str(GOLD), "--no-corpus", "--lint"])
+    assert result.exit_code == 0 and "warnings: none" in result.output, result.output

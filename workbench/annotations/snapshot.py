@@ -80,18 +80,38 @@ def load_sources(paths: list[str | Path]) -> Snapshot:
 def load_snapshot(directory: str | Path) -> Snapshot:
     """Read a pulled snapshot; every file must match the sha256 its manifest records."""
     directory = Path(directory)
+    manifest = checked_manifest(directory)
+    manifest_path = directory / MANIFEST
+    snapshot = Snapshot(directory.name, file_sha256(manifest_path), {name: {} for name in manifest["annotators"]})
+    for name, path in zip(manifest["annotators"], annotator_paths(directory, manifest)):
+        _add_file(snapshot, path, name)
+    return snapshot
+
+
+def snapshot_files(directory: str | Path) -> list[Path]:
+    """The annotator files of a pulled snapshot, in the manifest's order, after checking them against the manifest."""
+    directory = Path(directory)
+    return annotator_paths(directory, checked_manifest(directory))
+
+
+def checked_manifest(directory: Path) -> dict:
+    """The snapshot's manifest, once every file it lists matches its sha256 and no annotator file is unlisted."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise WorkbenchError(f"not a snapshot: no {MANIFEST}", path=directory)
     manifest = _read_manifest(manifest_path)
     _verify_files(directory, manifest["files"])
-    snapshot = Snapshot(directory.name, file_sha256(manifest_path), {name: {} for name in manifest["annotators"]})
+    return manifest
+
+
+def annotator_paths(directory: Path, manifest: dict) -> list[Path]:
+    paths = []
     for name in manifest["annotators"]:
         relpath = f"{ANNOTATOR_DIR}/{name}.jsonl"
         if relpath not in manifest["files"]:
-            raise WorkbenchError(f"annotator {name!r} has no {relpath} in the manifest", path=manifest_path)
-        _add_file(snapshot, directory / relpath, name)
-    return snapshot
+            raise WorkbenchError(f"annotator {name!r} has no {relpath} in the manifest", path=directory / MANIFEST)
+        paths.append(directory / relpath)
+    return paths
 
 
 def load_files(paths: list[Path]) -> Snapshot:

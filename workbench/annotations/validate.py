@@ -163,3 +163,34 @@ def validate_files(
             for message, start, end in check_record(record, scheme, make_doc, corpus):
                 problems.append(Problem(path_s, number, record.doc_id, message, start, end))
     return problems, count
+
+
+def validate_sources(
+    paths: Iterable[str | Path],
+    scheme: LabelScheme,
+    corpus: dict[str, dict] | None = None,
+    check_tokens: bool = True,
+) -> tuple[list[Problem], int]:
+    """Validate plain files together, and each snapshot directory's annotator files one at a time.
+
+    Every annotator of a snapshot has the same documents, which is no duplicate;
+    a document twice in one annotator's file, or across the plain files given, is.
+    """
+    from workbench.annotations.snapshot import snapshot_files
+
+    paths = [Path(p) for p in paths]
+    groups = [[f] for d in paths if d.is_dir() for f in snapshot_files(d)] + [[p for p in paths if not p.is_dir()]]
+    problems: list[Problem] = []
+    count = 0
+    for group in filter(None, groups):
+        found, read = validate_files(group, scheme, corpus, check_tokens)
+        problems += found
+        count += read
+    return problems, count
+
+
+def annotation_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files behind the paths: a snapshot directory stands for its annotator files."""
+    from workbench.annotations.snapshot import snapshot_files
+
+    return [f for p in map(Path, paths) for f in (snapshot_files(p) if p.is_dir() else [p])]

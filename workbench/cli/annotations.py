@@ -25,13 +25,19 @@ class Policy(str, Enum):
 @app.command("validate")
 @clean_errors
 def validate(
-    paths: List[Path] = typer.Argument(..., help="Canonical JSONL annotation files"),
+    paths: List[Path] = typer.Argument(..., help="Canonical JSONL annotation files, or snapshot directories (each annotator's file checked)"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus to check texts against (skipped if absent)"),
     no_corpus: bool = typer.Option(False, "--no-corpus", help="Do not compare texts with the corpus"),
+    lint: bool = typer.Option(False, "--lint", help="Also warn about plausible mistakes (lowercase names, one text with two labels, ...)"),
+    name_label: Optional[List[str]] = typer.Option(
+        None, "--name-label", help="With --lint: a proper-name label (repeat; default: those of PERSON, ORG, GPE, LOC, NORP, FAC the scheme has)"
+    ),
 ):
-    """Report every problem with file, line, document and offsets; exit 1 if there is any."""
-    from workbench.annotations.validate import validate_files
+    """Report every problem with file, line, document and offsets; exit 1 if there is any. Warnings (--lint) never fail."""
+    from workbench.annotations.lint import lint_file, name_labels_for
+    from workbench.annotations.snapshot import ANNOTATOR_DIR
+    from workbench.annotations.validate import annotation_files, validate_sources
     from workbench.corpus.store import corpus_index
     from workbench.labels import load_labels
 
@@ -39,7 +45,18 @@ def validate(
     index = None
     if not no_corpus and (corpus / "dataset_info.json").exists():
         index = corpus_index(corpus)
-    problems, count = validate_files(paths, scheme, index)
+    problems, count = validate_sources(paths, scheme, index)
+    if lint:
+        names = name_labels_for(scheme, name_label)
+        warnings = {str(path): lint_file(path, names) for path in annotation_files(paths)}
+        for found in warnings.values():
+            for warning in found:
+                typer.secho(str(warning), fg=typer.colors.YELLOW, err=True)
+        # A snapshot's files are its annotators: name them, so a reviewer knows whose work to look at.
+        per_file = ", ".join(
+            f"{Path(path).stem if Path(path).parent.name == ANNOTATOR_DIR else path} {len(found)}" for path, found in warnings.items() if found
+        )
+        typer.echo(f"warnings: {per_file}" if per_file else "warnings: none")
     for problem in problems:
         typer.echo(str(problem), err=True)
     checked = "checked against the corpus" if index is not None else "corpus not checked"
@@ -140,7 +157,7 @@ def _push_review(result, review_records, labels: Path, doccano_config: Path, pro
     pushed = push_review(session, project or settings.review_project, read_guideline(settings), load_labels(labels), records, settings.batch_size)
     typer.echo(
         f"review: {words.count(len(records), 'document')} with conflicts -> Doccano project {pushed.project.name!r} at {session.url} "
-        f"({pushed.uploaded} uploaded, {pushed.already_there} already there); "
+        f"({pushed.counts.uploaded} uploaded, {pushed.counts.already_there} already there); "
         f"pull it with `workbench doccano pull --project {pushed.project.name}` once resolved"
     )
 

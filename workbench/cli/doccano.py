@@ -117,6 +117,9 @@ def push(
     split: Optional[str] = typer.Option(None, help="Only articles of this corpus split"),
     ids: Optional[List[str]] = typer.Option(None, "--ids", help="Only these doc_ids (repeat, or separate with commas)"),
     with_predictions: Optional[Path] = typer.Option(None, "--with-predictions", help="Trained pipeline whose entities and relations become pre-annotations"),
+    refresh_predictions: bool = typer.Option(
+        False, "--refresh-predictions", help="With --with-predictions: also replace the pre-annotations of articles already in the project that nobody has worked on"
+    ),
     corpus: Path = typer.Option(Path("corpus/build"), help="Built corpus"),
     server_dir: Optional[Path] = SERVER_DIR,
     config: Path = CONFIG,
@@ -125,8 +128,11 @@ def push(
     from workbench.doccano.config import load_settings, read_guideline
     from workbench.doccano.push import articles_from_corpus, model_predictor
     from workbench.doccano.push import push as push_project
+    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
+    if refresh_predictions and not with_predictions:
+        raise WorkbenchError("--refresh-predictions needs --with-predictions MODEL (the pre-annotations to put in)")
     settings = load_settings(config)
     wanted = [i for item in ids or [] for i in item.split(",") if i]
     articles = articles_from_corpus(corpus, split, wanted)
@@ -134,14 +140,35 @@ def push(
     guideline = read_guideline(settings)
     session = _session(settings, server_dir)
     result = push_project(
-        session, settings.project, settings.description, guideline, load_labels(settings.labels), articles, predict, settings.batch_size
+        session, settings.project, settings.description, guideline, load_labels(settings.labels), articles, predict,
+        settings.batch_size, refresh=refresh_predictions,
     )
+    counts = result.counts
     verb = "created" if result.created else "reused"
     typer.echo(
-        f"{verb} project {result.project.name!r} (id {result.project.id}) at {session.url}: uploaded {result.uploaded} "
-        f"articles, {result.already_there} already there"
-        + (f", removed {result.duplicates_removed} duplicate examples" if result.duplicates_removed else "")
+        f"{verb} project {result.project.name!r} (id {result.project.id}) at {session.url}: uploaded {counts.uploaded} "
+        f"articles, {counts.already_there} already there"
+        + (f", removed {counts.duplicates_removed} duplicate examples" if counts.duplicates_removed else "")
     )
+    if predict is None:
+        return
+    typer.echo(f"pre-annotations uploaded: {counts.spans} spans, {counts.relations} relations")
+    if counts.refreshed:
+        typer.echo(
+            f"refreshed the pre-annotations of {counts.refreshed} articles nobody had worked on; run `workbench doccano "
+            "annotator add NAME` again for each annotator to give them the new ones"
+        )
+    if counts.predictions_skipped and refresh_predictions:
+        typer.secho(
+            f"note: {counts.predictions_skipped} articles already in the project kept their pre-annotations: an annotator "
+            "has changed, commented on or confirmed them", fg=typer.colors.YELLOW, err=True,
+        )
+    elif counts.predictions_skipped:
+        typer.secho(
+            f"note: {counts.predictions_skipped} articles were already in the project and did not get these "
+            "pre-annotations; --refresh-predictions replaces them where nobody has worked on the article yet",
+            fg=typer.colors.YELLOW, err=True,
+        )
 
 
 @app.command("pull")
@@ -216,11 +243,14 @@ def annotator_add(
     username: str = typer.Argument(..., help="User name"),
     role: str = typer.Option("annotator", help="annotator, annotation_approver or project_admin"),
     no_seed: bool = typer.Option(False, "--no-seed", help="Do not copy the pre-annotations into the user's own annotations"),
+    reset_password: bool = typer.Option(
+        False, "--reset-password", help="Give an existing user a new password (DOCCANO_ANNOTATOR_PASSWORD or a prompt); needs a staff admin"
+    ),
     project: Optional[str] = PROJECT,
     server_dir: Optional[Path] = SERVER_DIR,
     config: Path = CONFIG,
 ):
-    """Create the user (password from DOCCANO_ANNOTATOR_PASSWORD or a prompt), add them to the project, give them the pre-annotations."""
+    """Create the user (password from DOCCANO_ANNOTATOR_PASSWORD or a prompt), check their login, add them to the project, give them the pre-annotations."""
     from workbench.doccano.annotators import ENV_ANNOTATOR_PASSWORD, add_annotator
     from workbench.errors import WorkbenchError
 
@@ -235,7 +265,9 @@ def annotator_add(
     settings = _load_settings(config, project)
     session = _session(settings, server_dir)
     project = _project(session, settings)
-    result = add_annotator(session, project.id, username, password, role, seed=not no_seed)
+    result = add_annotator(session, project.id, username, password, role, seed=not no_seed, reset_password=reset_password)
     what = "created user" if result.created else "user"
+    if result.password_reset:
+        what += " (new password set)"
     membership = f"now {role}" if result.role_changed else f"already {role}"
     typer.echo(f"{what} {username}: {membership} in {project.name!r}; pre-annotations copied for {result.seeded} documents")

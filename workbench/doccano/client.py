@@ -9,9 +9,11 @@ repeat, are retried with backoff.
 from __future__ import annotations
 
 import functools
+import html as html_lib
 import logging
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -47,6 +49,8 @@ class Project:
     use_relation: bool
     collaborative: bool
     allow_overlapping: bool = False
+    description: str = ""
+    guideline: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -229,9 +233,9 @@ class DoccanoSession:
         )
         return _project(project.dict())
 
-    @_call("updating the project guideline")
-    def set_guideline(self, project_id: int, guideline: str) -> None:
-        self._client.update_project(project_id, guideline=guideline)
+    @_call("updating the project description and guideline")
+    def set_description_and_guideline(self, project_id: int, description: str, guideline: str) -> None:
+        self._client.update_project(project_id, description=description, guideline=guideline)
 
     @_call("deleting the project")
     def delete_project(self, project_id: int) -> None:
@@ -358,6 +362,34 @@ class DoccanoSession:
     def create_user(self, username: str, password: str) -> None:
         self._client.create_user(username, password)
 
+    @_call("resetting a password")
+    def set_password(self, username: str, password: str) -> None:
+        """Give an existing user a new password, as a staff user in Django's admin site (Doccano's API has no way)."""
+        user = next((u for u in self._client.search_users(username) if u.username == username), None)
+        if user is None:
+            raise WorkbenchError(f"Doccano at {self.url} has no user {username!r}")
+        url = f"{self.url}/admin/auth/user/{user.id}/password/"
+        session = self._base._session
+        html = {"accept": "text/html"}
+        form = session.get(url, headers=html, allow_redirects=False)
+        if form.status_code != 200:
+            raise WorkbenchError(
+                f"Doccano at {self.url} did not open its password form for {self.username!r} (HTTP {form.status_code}): "
+                "resetting a password needs a staff account (the admin `workbench doccano up` creates is one)"
+            )
+        token = session.cookies.get("csrftoken", "")
+        answer = session.post(
+            url,
+            data={"csrfmiddlewaretoken": token, "password1": password, "password2": password},
+            headers={**html, "content-type": "application/x-www-form-urlencoded", "X-CSRFToken": token, "referer": url},
+            allow_redirects=False,
+        )
+        # Django's admin answers a saved form with a redirect, a rejected one with the form and its errors.
+        if answer.status_code != 302:
+            errors = re.findall(r'<ul class="errorlist[^"]*">\s*<li>(.*?)</li>', answer.text or "", re.S)
+            why = html_text(errors[0]) if errors else f"HTTP {answer.status_code}"
+            raise WorkbenchError(f"Doccano at {self.url} did not set the new password of {username!r}: {why}")
+
     @_call("listing project members")
     def members(self, project_id: int) -> list[Member]:
         return [Member(m.id, m.username, m.rolename) for m in self._client.list_members(project_id)]
@@ -417,8 +449,14 @@ class DoccanoSession:
         self._client.update_example_state(project_id, example_id)
 
 
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment (an error from a Django form), tags dropped, entities decoded."""
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
 def _project(row: dict) -> Project:
     return Project(
         row["id"], row["name"], str(row["project_type"]), bool(row.get("use_relation")),
-        bool(row.get("collaborative_annotation")), bool(row.get("allow_overlapping")),
+        bool(row.get("collaborative_annotation")), bool(row.get("allow_overlapping")), row.get("description") or "",
+        row.get("guideline") or "",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -105,10 +106,42 @@ def resolve_credentials(
     return Credentials(url, username, password)
 
 
+MAINTAINERS_START = "<!-- maintainers -->"
+MAINTAINERS_END = "<!-- /maintainers -->"
+
+
 def read_guideline(settings: DoccanoSettings) -> str:
-    """The annotation guidelines that Doccano shows as the project guideline."""
+    """The annotation guidelines as Doccano shows them: without the blocks marked for maintainers."""
     path = Path(settings.guidelines)
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkbenchError(f"cannot read the guidelines: {exc.strerror or exc}", path=path) from None
+    return strip_maintainers(text, path)
+
+
+def strip_maintainers(text: str, path: Path | str = "<guideline>") -> str:
+    """Drop every line from a `<!-- maintainers -->` line to its `<!-- /maintainers -->` line, markers included.
+
+    Annotators see the guideline in Doccano, where notes about config files and
+    repository paths mean nothing; an unclosed or nested marker is an error, so a
+    typo never hides the rest of the page or shows a note.
+    """
+    kept: list[str] = []
+    opened: int | None = None
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == MAINTAINERS_START:
+            if opened is not None:
+                raise WorkbenchError(f"{MAINTAINERS_START} inside the block opened on line {opened}", path=path, line=number)
+            opened = number
+        elif marker == MAINTAINERS_END:
+            if opened is None:
+                raise WorkbenchError(f"{MAINTAINERS_END} without an opening {MAINTAINERS_START}", path=path, line=number)
+            opened = None
+        elif opened is None:
+            kept.append(line)
+    if opened is not None:
+        raise WorkbenchError(f"{MAINTAINERS_START} is never closed with {MAINTAINERS_END}", path=path, line=opened)
+    # A removed block leaves the blank lines on both sides of it.
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept))

@@ -20,7 +20,6 @@ touched:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -40,15 +39,13 @@ from workbench.doccano.config import public_url
 from workbench.errors import WorkbenchError
 from workbench.fileio import staging_dir, write_json
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, Entity, Relation, write_records
+from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict, write_records
 
 MAX_BYTES = 1 << 30
 MAX_FILES = 10_000
 ANNOTATORS_DIR = "annotators"
 _MEMBER_FILE = re.compile(r"[\w.@+-]+\.jsonl")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# Export columns that are Doccano's own, not metadata we uploaded.
-_DOCCANO_KEYS = ("id", "text", "entities", "relations", "Comments")
 
 
 @dataclass(frozen=True)
@@ -114,45 +111,74 @@ def _entry_path(info: zipfile.ZipInfo, root: Path, zip_path: Path) -> Path:
 # Export rows -> canonical records
 
 
-def read_export_file(path: Path) -> list[dict]:
+@dataclass(frozen=True)
+class ExportRow:
+    """One example in one member's export file, parsed through the record parser.
+
+    `record` holds that member's spans and relations on the example and the
+    metadata we uploaded (plus Doccano's example id and the comments); its doc_id
+    is a stand-in when the example has none, so `doc_id` says whether it has one.
+    """
+
+    example_id: int
+    doc_id: str | None
+    record: AnnotatedDoc
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.record.entities or self.record.relations)
+
+    def as_record(self, annotator: str, confirmed: bool) -> AnnotatedDoc:
+        """The record as a snapshot stores it: whose it is and whether they confirmed it, spans in text order."""
+        record = self.record
+        # Ids may be integers (Doccano's) or strings (the record format allows both): never compare one with the other.
+        entities = sorted(record.entities, key=lambda e: (e.start, e.end, e.label, isinstance(e.id, str), e.id))
+        relations = sorted(record.relations, key=lambda r: (isinstance(r.id, str), r.id))
+        meta = {"annotator": annotator, "confirmed": confirmed, **record.meta}
+        return AnnotatedDoc(record.doc_id, record.text, entities, relations, meta)
+
+
+def parse_export_row(obj: object) -> ExportRow:
+    """One export row; a wrong shape or type raises WorkbenchError (no location: the caller adds it)."""
+    if not isinstance(obj, dict):
+        raise WorkbenchError(f"expected a JSON object, got {type(obj).__name__}")
+    example_id = obj.get("id")
+    if not isinstance(example_id, int) or isinstance(example_id, bool):
+        raise WorkbenchError(f"'id' (Doccano's example id) must be an integer, got {example_id!r}")
+    raw_doc_id = obj.get("doc_id")
+    doc_id = raw_doc_id if isinstance(raw_doc_id, str) and raw_doc_id else None
+    comments = obj.get("Comments") or []
+    if not isinstance(comments, list):
+        raise WorkbenchError("'Comments' must be a list", doc_id=doc_id)
+    fields = {k: v for k, v in obj.items() if k not in ("id", "Comments", "doc_id")}
+    # Export columns after Doccano's own are the metadata we uploaded; doccano_id first, as snapshots show it.
+    record = record_from_dict({"doc_id": doc_id or f"doccano-example-{example_id}", "doccano_id": example_id, **fields})
+    texts = [c.get("comment") for c in comments if isinstance(c, dict)]
+    if texts:
+        record.meta["comments"] = texts
+    return ExportRow(example_id, doc_id, record)
+
+
+def read_export_file(path: Path) -> list[ExportRow]:
+    """A member's export file; the first bad row is an error naming the file (as in the export) and line."""
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, obj, problem in iter_json_lines(path):
+        if problem:
+            raise WorkbenchError(f"{problem} in Doccano's export", path=path.name, line=number)
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise WorkbenchError(f"not valid JSON in the export: {exc.msg}", path=path.name, line=number) from None
+            rows.append(parse_export_row(obj))
+        except WorkbenchError as exc:
+            raise WorkbenchError(f"{exc.message} in Doccano's export", path=path.name, line=number, doc_id=exc.doc_id) from None
     return rows
 
 
-def read_export(zip_path: Path, work_dir: Path, max_bytes: int = MAX_BYTES) -> dict[str, list[dict]]:
-    """username -> export rows, from one export zip."""
+def read_export(zip_path: Path, work_dir: Path, max_bytes: int = MAX_BYTES) -> dict[str, list[ExportRow]]:
+    """username -> parsed export rows, from one export zip."""
     return {p.name[: -len(".jsonl")]: read_export_file(p) for p in safe_extract(zip_path, work_dir, max_bytes)}
 
 
-def export_row_to_record(row: dict, annotator: str, confirmed: bool) -> AnnotatedDoc | None:
-    """An export row as our record (doc_id from the example's metadata); None if the example has no doc_id."""
-    doc_id = row.get("doc_id")
-    if not isinstance(doc_id, str) or not doc_id:
-        return None
-    entities = sorted(
-        (Entity(e["id"], e["label"], e["start_offset"], e["end_offset"]) for e in row.get("entities") or []),
-        key=lambda e: (e.start, e.end, e.label, e.id),
-    )
-    relations = sorted(
-        (Relation(r["id"], r["from_id"], r["to_id"], r["type"]) for r in row.get("relations") or []), key=lambda r: r.id
-    )
-    meta = {"annotator": annotator, "confirmed": confirmed, "doccano_id": row.get("id")}
-    meta.update((k, v) for k, v in row.items() if k not in _DOCCANO_KEYS and k != "doc_id")
-    comments = [c.get("comment") for c in row.get("Comments") or [] if isinstance(c, dict)]
-    if comments:
-        meta["comments"] = comments
-    return AnnotatedDoc(doc_id, row.get("text") or "", entities, relations, meta)
-
-
 def annotator_records(
-    confirmed: dict[str, list[dict]], everything: dict[str, list[dict]] | None
+    confirmed: dict[str, list[ExportRow]], everything: dict[str, list[ExportRow]] | None
 ) -> tuple[dict[str, list[AnnotatedDoc]], int]:
     """Per annotator, their records sorted by doc_id; and how many examples had no doc_id.
 
@@ -162,18 +188,17 @@ def annotator_records(
     out: dict[str, list[AnnotatedDoc]] = {}
     unmapped = 0
     for user in sorted(set(confirmed) | set(everything or {})):
-        confirmed_ids = {row["id"] for row in confirmed.get(user, [])}
+        confirmed_ids = {row.example_id for row in confirmed.get(user, [])}
         rows = confirmed.get(user, []) if everything is None else everything.get(user, [])
         records = []
         for row in rows:
-            is_confirmed = row["id"] in confirmed_ids
-            if not is_confirmed and not (row.get("entities") or row.get("relations")):
+            is_confirmed = row.example_id in confirmed_ids
+            if not is_confirmed and not row.labelled:
                 continue
-            record = export_row_to_record(row, user, is_confirmed)
-            if record is None:
+            if row.doc_id is None:
                 unmapped += 1
                 continue
-            records.append(record)
+            records.append(row.as_record(user, is_confirmed))
         if records:
             out[user] = sorted(records, key=lambda r: r.doc_id)
     return out, unmapped

@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Sequence
 from tqdm import tqdm
 
 from workbench.corpus.ingest import text_sha256
+from workbench.doccano.annotators import untouched_doc_ids
 from workbench.doccano.client import PROJECT_TYPE, DoccanoSession, LabelType, Project
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_jsonl
@@ -35,12 +36,24 @@ META_KEYS = ("split", "sha256")
 
 
 @dataclass(frozen=True)
-class PushResult:
-    project: Project
-    created: bool
+class PushCounts:
     uploaded: int
     already_there: int
     duplicates_removed: int
+    # Pre-annotations in the uploaded (or refreshed) articles.
+    spans: int = 0
+    relations: int = 0
+    # With predictions: articles already in the project whose pre-annotations were replaced,
+    # and those that were left as they were (not asked to refresh, or an annotator has started).
+    refreshed: int = 0
+    predictions_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class PushResult:
+    project: Project
+    created: bool
+    counts: PushCounts
 
 
 def text_color_for(background: str) -> str:
@@ -52,7 +65,7 @@ def text_color_for(background: str) -> str:
 def ensure_project(
     session: DoccanoSession, name: str, description: str, guideline: str, scheme: LabelScheme, allow_overlapping: bool = False
 ) -> tuple[Project, bool]:
-    """Find the project by name or create it; set its guideline and its span and relation types from the label config."""
+    """Find the project by name or create it; set its description, guideline, and span and relation types from the label config."""
     project = session.find_project(name)
     created = project is None
     if project is None:
@@ -65,7 +78,8 @@ def ensure_project(
             )
         if allow_overlapping and not project.allow_overlapping:
             raise WorkbenchError(f"Doccano project {name!r} exists but does not allow overlapping spans, which a review needs")
-        session.set_guideline(project.id, guideline)
+        # What annotators read is the current config's and guideline's, also in a project made earlier.
+        session.set_description_and_guideline(project.id, description, guideline)
     sync_label_types(session, project.id, scheme)
     return project, created
 
@@ -126,22 +140,41 @@ def push_articles(
     articles: Sequence[Article],
     predict: Predictor | None = None,
     batch_size: int = 200,
-) -> tuple[int, int, int]:
-    """Upload the articles the project lacks; return (uploaded, already there, duplicates removed)."""
-    present = {e.doc_id for e in session.examples(project.id)}
+    refresh: bool = False,
+) -> PushCounts:
+    """Upload the articles the project lacks; with `refresh`, also re-upload untouched ones with new pre-annotations.
+
+    A refreshed article is imported again with the new pre-annotations and its old
+    example deleted afterwards, so an interruption never leaves it missing (a later
+    push removes the newer copy, the old pre-annotations stay, and a refresh can be rerun).
+    """
+    examples = session.examples(project.id)
+    present = {e.doc_id for e in examples}
     todo = [a for a in articles if a[0] not in present]
+    there = [a for a in articles if a[0] in present]
+    stale: dict[str, list[int]] = {}
+    if predict is not None and refresh and there:
+        untouched = untouched_doc_ids(session, project.id)
+        stale = {a[0]: [e.id for e in examples if e.doc_id == a[0]] for a in there if a[0] in untouched}
+    upload = todo + [a for a in there if a[0] in stale]
+    spans = relations = 0
     with tempfile.TemporaryDirectory(prefix="workbench-push-") as tmp, tqdm(
-        total=len(todo), desc="push", unit="doc", disable=len(todo) < 20
+        total=len(upload), desc="push", unit="doc", disable=len(upload) < 20
     ) as bar:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
+        for start in range(0, len(upload), batch_size):
+            batch = upload[start : start + batch_size]
             predictions = {r.doc_id: r for r in predict(batch)} if predict else {}
+            rows = [upload_row(a, predictions.get(a[0])) for a in batch]
+            spans += sum(len(row["entities"]) for row in rows)
+            relations += sum(len(row["relations"]) for row in rows)
             path = Path(tmp) / f"batch-{start // batch_size:05d}.jsonl"
-            write_jsonl(path, (upload_row(a, predictions.get(a[0])) for a in batch))
+            write_jsonl(path, rows)
             session.import_jsonl(project.id, path)
+            session.delete_examples(project.id, sorted(i for a in batch for i in stale.get(a[0], [])))
             bar.update(len(batch))
     removed = remove_duplicates(session, project.id)
-    return len(todo), len(articles) - len(todo), removed
+    skipped = len(there) - len(stale) if predict is not None else 0
+    return PushCounts(len(todo), len(there) - len(stale), removed, spans, relations, len(stale), skipped)
 
 
 def duplicate_examples(examples) -> list[int]:
@@ -183,7 +216,7 @@ def push(
     predict: Predictor | None = None,
     batch_size: int = 200,
     allow_overlapping: bool = False,
+    refresh: bool = False,
 ) -> PushResult:
     project, created = ensure_project(session, name, description, guideline, scheme, allow_overlapping)
-    uploaded, present, removed = push_articles(session, project, articles, predict, batch_size)
-    return PushResult(project, created, uploaded, present, removed)
+    return PushResult(project, created, push_articles(session, project, articles, predict, batch_size, refresh))

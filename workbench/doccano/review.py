@@ -19,6 +19,12 @@ from workbench.doccano.push import Article, PushResult, push, records_predictor
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 
+# Unlike the annotation project's: a reviewer must tell the two apart in the project list.
+REVIEW_DESCRIPTION = (
+    "Review (adjudication): resolve the conflicts between annotators. Every annotator's version is shown at once; "
+    "keep what the guideline calls right, delete the rest, then confirm the document. The guideline, with the review "
+    "steps first, is behind the book icon in the toolbar."
+)
 REVIEW_GUIDE = """# Review: resolve the annotators' conflicts
 
 Each document here has spans or relations the annotators did not agree on. All
@@ -58,7 +64,7 @@ def push_review(
     return push(
         session,
         project,
-        "Adjudication: documents whose annotators disagree.",
+        REVIEW_DESCRIPTION,
         REVIEW_GUIDE + guideline,
         scheme,
         review_articles(records),

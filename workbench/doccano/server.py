@@ -70,15 +70,26 @@ class ServerStatus:
 # Installation
 
 
+def _constraints_digest(constraints: Path) -> str:
+    if not constraints.exists():
+        raise WorkbenchError("constraints file not found", path=constraints)
+    return hashlib.sha256(constraints.read_bytes()).hexdigest()
+
+
+def is_installed(venv: Path, constraints: Path) -> bool:
+    """Whether `venv` holds doccano installed with exactly these constraints (a finished install leaves its stamp)."""
+    stamp = venv / ".workbench-constraints"
+    digest = _constraints_digest(Path(constraints))
+    return stamp.exists() and stamp.read_text().strip() == digest and (venv / "bin" / "doccano").exists()
+
+
 def ensure_installed(venv: Path, constraints: Path, log: Path) -> bool:
     """Install doccano into `venv` unless the same constraints are installed already; True if it installed."""
     constraints = Path(constraints)
-    if not constraints.exists():
-        raise WorkbenchError("constraints file not found", path=constraints)
-    stamp = venv / ".workbench-constraints"
-    digest = hashlib.sha256(constraints.read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text().strip() == digest and (venv / "bin" / "doccano").exists():
+    if is_installed(venv, constraints):
         return False
+    stamp = venv / ".workbench-constraints"
+    digest = _constraints_digest(constraints)
     # Without its stamp, a failed or interrupted install is redone next time.
     stamp.unlink(missing_ok=True)
     _run([sys.executable, "-m", "venv", "--clear", str(venv)], log, "creating the Doccano virtual environment")
@@ -317,7 +328,8 @@ def up(paths: ServerPaths, constraints: Path, port: int, username: str, password
     # The database holds password hashes and the folder a generated password: this user only.
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.root.chmod(0o700)
-    progress("installing doccano (once; a few minutes)")
+    installed = is_installed(paths.venv, constraints)
+    progress(f"reusing doccano in {paths.venv}" if installed else "installing doccano (once; a few minutes)")
     ensure_installed(paths.venv, constraints, paths.logs / "install.log")
     progress("initialising the database and the admin user")
     init_server(paths, username, password)
