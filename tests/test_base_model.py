@@ -7,11 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy
 import pytest
 import spacy
-from spacy.tokens import DocBin
-from spacy.training import Example
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -24,59 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "configs" / "labels.yml"
 runner = CliRunner()
 
-# The tiny base model knows three labels; the scheme keeps PERSON and GPE, lacks CARDINAL,
-# and adds the rest (ROLE, ORG, ...).
-BASE_SENTENCES = [
-    ("John met 12 people in Paris .", [("John", "PERSON"), ("12", "CARDINAL"), ("Paris", "GPE")]),
-    ("Mary saw 40 envoys in Rome .", [("Mary", "PERSON"), ("40", "CARDINAL"), ("Rome", "GPE")]),
-    ("Ann called 7 ministers in Oslo .", [("Ann", "PERSON"), ("7", "CARDINAL"), ("Oslo", "GPE")]),
-]
-SCHEME_SENTENCES = [
-    ("John , the minister , met 12 people in Paris .", [("John", "PERSON"), ("minister", "ROLE"), ("Paris", "GPE")]),
-    ("Mary , the envoy , saw 40 people in Rome .", [("Mary", "PERSON"), ("envoy", "ROLE"), ("Rome", "GPE")]),
-]
-
-
-def _example(nlp, text, spans):
-    doc = nlp.make_doc(text)
-    ents = []
-    for surface, label in spans:
-        start = text.index(surface)
-        ents.append(doc.char_span(start, start + len(surface), label=label))
-    gold = doc.copy()
-    gold.ents = ents
-    return Example(nlp.make_doc(text), gold)
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory) -> Path:
-    """A small trained NER pipeline with vectors, made here (never downloaded), that predicts CARDINAL."""
-    from thinc.api import fix_random_seed
-
-    fix_random_seed(0)
-    nlp = spacy.blank("en")
-    for i, word in enumerate(["John", "Mary", "Paris", "Rome", "met", "minister"]):
-        nlp.vocab.set_vector(word, numpy.full((4,), i + 1, dtype="float32"))
-    ner = nlp.add_pipe("ner")
-    examples = [_example(nlp, text, spans) for text, spans in BASE_SENTENCES]
-    nlp.initialize(lambda: examples)
-    for _ in range(60):
-        nlp.update(examples, drop=0.0)
-    path = tmp_path_factory.mktemp("base") / "tiny_base"
-    nlp.meta["name"] = "tiny_base"
-    nlp.to_disk(path)
-    assert "CARDINAL" in {e.label_ for e in spacy.load(path)("Bob met 99 people in Paris .").ents}, "the base must predict CARDINAL"
-    return path
-
-
-@pytest.fixture(scope="module")
-def scheme_docbin(tmp_path_factory) -> Path:
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    docs = [nlp(_example(nlp, text, spans).reference) for text, spans in SCHEME_SENTENCES]
-    path = tmp_path_factory.mktemp("data") / "train.spacy"
-    DocBin(docs=docs).to_disk(path)
-    return path
+from tests.base_fixtures import SCHEME_SENTENCES, scheme_docbin, tiny_base  # noqa: F401 (fixtures)
 
 
 def test_the_default_base_model_is_found_by_every_name():
@@ -177,28 +122,6 @@ def test_workbench_train_records_the_base_model_and_data(tiny_base, scheme_docbi
     assert meta["base_model_source"]["path"] == str(tiny_base) and meta["base_model"] == "en_tiny_base 0.0.0"
     assert meta["training"]["train"]["documents"] == len(SCHEME_SENTENCES)
     assert len(meta["config_sha256"]["ner"]) == 64
-
-
-def test_empty_dev_stops_training_unless_told_what_to_use(tiny_base, scheme_docbin, tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "train.spacy").write_bytes(scheme_docbin.read_bytes())
-    DocBin().to_disk(data / "dev.spacy")
-    args = ["train", "ner", "--base-model", str(tiny_base), "--data", str(data), "--run-dir", str(tmp_path / "runs"),
-            "-o", str(tmp_path / "model"), "--training.max_steps", "4", "--training.eval_frequency", "2"]
-    refused = runner.invoke(app, args)
-    assert refused.exit_code == 1 and f"{data / 'dev.spacy'}: no dev documents" in refused.output
-    assert not (tmp_path / "model").exists() and not (tmp_path / "runs").exists()
-    allowed = runner.invoke(app, [*args, "--select-on-train"])
-    assert allowed.exit_code == 0, allowed.output
-    assert "checkpoints chosen on the training documents" in allowed.output
-
-
-def test_a_misspelled_option_is_one_line_naming_it(tmp_path):
-    for bad, named in ((["--trainng.max_steps", "3"], "--trainng.max_steps"), (["--max-steps", "3"], "--max-steps")):
-        result = runner.invoke(app, ["train", "all", "--data", str(tmp_path), *bad])
-        assert result.exit_code == 1 and f"no such option: {named}" in result.output, result.output
-        assert "Traceback" not in result.output
 
 
 @pytest.mark.slow
