@@ -85,6 +85,11 @@ def compare_runs(a: dict, b: dict) -> dict:
         result["regressions"] += [f"{task} {row['name']} {m}" for row in rows for m, v in row["verdicts"].items() if v == "worse"]
     if a.get("document_ids") != b.get("document_ids"):
         result["notes"].append("the runs were scored on different documents, so differences mix the models with the data")
+    if bool(a.get("crossval")) != bool(b.get("crossval")):
+        result["notes"].append(
+            "one run is cross-validated (each document scored by a model trained on the other folds) and the other is not, "
+            "so differences also mix in how much training data each model had"
+        )
     for side, metrics in (("A", a), ("B", b)):
         if not (metrics.get("bootstrap") or {}).get("intervals"):
             note = (metrics.get("bootstrap") or {}).get("note", "no intervals (metrics written before there were any)")
@@ -93,7 +98,9 @@ def compare_runs(a: dict, b: dict) -> dict:
 
 
 def _describe(metrics: dict) -> dict:
-    return {"model": metrics.get("model"), "split": metrics.get("split"), "documents": metrics.get("documents")}
+    """Who was scored on what; `folds` is set for a `workbench crossval` run (its metrics.json has the same shape)."""
+    folds = (metrics.get("crossval") or {}).get("folds")
+    return {"model": metrics.get("model"), "split": metrics.get("split"), "documents": metrics.get("documents"), "folds": folds}
 
 
 def _cell(scores: dict | None, ci: dict, metric: str) -> str:
@@ -107,7 +114,10 @@ def comparison_report(result: dict, run_a: str, run_b: str) -> Report:
     report.h(1, "Comparison of two evaluation runs")
     for side, run in (("A", run_a), ("B", run_b)):
         d = result[side.lower()]
-        report.p(f"**{side}**: `{run}`: model `{d['model']}`, {count(d['documents'] or 0, 'document')} ({d['split'] or 'all gold'}).")
+        scope = d["split"] or "all gold"
+        if d.get("folds"):
+            scope += f", pooled out-of-fold predictions of {d['folds']}-fold cross-validation"
+        report.p(f"**{side}**: `{run}`: model `{d['model']}`, {count(d['documents'] or 0, 'document')} ({scope}).")
     report.p(
         "Scores in %, with 95% intervals in brackets. better / worse: B's interval lies wholly above / below A's; "
         "within noise: the intervals overlap."
