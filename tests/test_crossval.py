@@ -178,6 +178,16 @@ def test_intervals_are_not_null_with_five_documents(crossval_run):
     assert (out / "report.html").read_text().count("Cross-validation: 4 folds") >= 1
 
 
+def test_same_inputs_give_the_same_folds_and_pooled_scores(crossval_run, tmp_path):
+    out, metrics, _ = crossval_run
+    corpus = build_repo_corpus(tmp_path).output
+    result = runner.invoke(app, ["crossval", str(GOLD), "--corpus", corpus, "-o", str(tmp_path / "again"), "--bootstrap", "200", *TINY])
+    assert result.exit_code == 0, result.output
+    again = json.loads((tmp_path / "again" / "metrics.json").read_text())
+    strip = lambda m: {**m, "folds": [{k: v for k, v in f.items() if k != "train_seconds"} for f in m["folds"]]}  # noqa: E731
+    assert strip(again) == strip(metrics)
+
+
 def test_compare_reads_crossval_runs(crossval_run, tmp_path):
     from workbench.evaluation.compare import compare_runs
 

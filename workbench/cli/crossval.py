@@ -39,7 +39,7 @@ def crossval(
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per fold.
     """
-    from workbench.cli.evaluate import _headline
+    from workbench.cli.evaluate import print_summary
     from workbench.errors import WorkbenchError
     from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.training.crossval import CrossvalSettings, run_crossval
@@ -56,12 +56,4 @@ def crossval(
     metrics = result.metrics
     for fold in metrics["folds"]:
         typer.echo(f"fold {fold['fold']}: held out {', '.join(fold['held_out'])}; trained on {len(fold['train'])}, inner dev {len(fold['dev'])}")
-    where = f"pooled over {metrics['documents']} documents in {metrics['crossval']['folds']} folds"
-    typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
-    if "rel" in metrics:
-        typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
-    for name, baseline in metrics.get("baselines", {}).items():
-        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
-    for note in metrics.get("notes", []):
-        typer.echo(f"note: {note}")
-    typer.echo(f"report: {result.paths['report']}" + (f" and {result.paths['html']}" if "html" in result.paths else ""))
+    print_summary(metrics, result.paths, f"pooled over {metrics['documents']} documents in {metrics['crossval']['folds']} folds")

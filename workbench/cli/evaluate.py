@@ -18,6 +18,18 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
     return f"{name} precision {micro['precision']:.3f} (recall {micro['recall']:.3f}, F1 {micro['f1']:.3f}{interval}) {where}"
 
 
+def print_summary(metrics: dict, paths: dict, where: str) -> None:
+    """The headline precisions of the model and the baselines, the notes and where the report is."""
+    typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
+    if "rel" in metrics:
+        typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
+    for name, baseline in metrics.get("baselines", {}).items():
+        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
+    for note in metrics.get("notes", []):
+        typer.echo(f"note: {note}")
+    typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
+
+
 @clean_errors
 def evaluate(
     model: Path = typer.Option(..., help="Trained pipeline"),
@@ -57,16 +69,7 @@ def evaluate(
         _add_baselines(evaluation, nlp, data, index, labels)
     colors = {**{n: e.color for n, e in scheme.entities.items()}, **{n: r.color for n, r in scheme.relations.items()}}
     paths = write_report(evaluation, output, colors, html=html)
-    metrics = evaluation.metrics()
-    where = f"on {len(gold)} {split_name or 'gold'} documents"
-    typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
-    if "rel" in metrics:
-        typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
-    for name, baseline in metrics.get("baselines", {}).items():
-        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
-    for note in metrics.get("notes", []):
-        typer.echo(f"note: {note}")
-    typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
+    print_summary(evaluation.metrics(), paths, f"on {len(gold)} {split_name or 'gold'} documents")
     failures = gate_failures(evaluation, min_precision, min_rel_precision)
     if failures:
         raise WorkbenchError("; ".join(failures))
