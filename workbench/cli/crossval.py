@@ -52,7 +52,11 @@ def crossval(
     }
     spec = spec_from_options(ctx, ("ner", "rel"), options)
     settings = CrossvalSettings(folds, seed, select_on_train, BootstrapSettings(bootstrap, seed), baselines, html)
-    result = run_crossval([gold], corpus, output, spec, settings)
+    try:
+        result = run_crossval([gold], corpus, output, spec, settings)
+    except KeyboardInterrupt:
+        typer.secho(f"interrupted: the report at {output} is untouched and the partial run is removed", fg=typer.colors.RED, err=True)
+        raise typer.Exit(130) from None
     metrics = result.metrics
     for fold in metrics["folds"]:
         typer.echo(f"fold {fold['fold']}: held out {', '.join(fold['held_out'])}; trained on {len(fold['train'])}, inner dev {len(fold['dev'])}")
