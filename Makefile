@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WB := $(BIN)/workbench
 GOLD := annotations/gold/diplomatic.jsonl
 
-.PHONY: install browser demo test corpus clean
+.PHONY: install browser demo crossval test corpus clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ demo: install
 	$(WB) data $(GOLD)
 	$(WB) train all
 	$(WB) evaluate --model training/models/diplomatic --data $(GOLD) --split test -o reports/diplomatic
+
+# Cross-validation by document group on the bundled gold: trains NER and REL once per fold
+# (4 folds here), too long for `make demo`; the README gives its time.
+crossval: install
+	$(WB) corpus build
+	$(WB) crossval $(GOLD) -o reports/crossval
 
 # Headless Chromium (Debian's package) for the browser tests (HTML report; Doccano as annotators use it),
 # driven by path: Playwright never downloads a browser here.

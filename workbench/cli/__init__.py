@@ -5,6 +5,7 @@ from typer.core import TyperGroup
 
 from workbench.cli import annotations, benchmark, corpus, doccano, importers, train
 from workbench.cli.compare import compare
+from workbench.cli.crossval import crossval
 from workbench.cli.data import data
 from workbench.cli.evaluate import evaluate
 from workbench.cli.predict import predict
@@ -33,4 +34,5 @@ app.command("data")(data)
 app.command("predict")(predict)
 app.command("evaluate")(evaluate)
 app.command("compare")(compare)
+app.command("crossval", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(crossval)
 app.command("train-curve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(train_curve)

@@ -20,6 +20,18 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
     return f"{name} precision {score(micro['precision'])} ({figures}) {where}"
 
 
+def print_summary(metrics: dict, paths: dict, where: str) -> None:
+    """The headline precisions of the model and the baselines, the notes and where the report is."""
+    typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
+    if "rel" in metrics:
+        typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
+    for name, baseline in metrics.get("baselines", {}).items():
+        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
+    for note in metrics.get("notes", []):
+        typer.echo(f"note: {note}")
+    typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
+
+
 @clean_errors
 def evaluate(
     model: Path = typer.Option(..., help="Trained pipeline"),
@@ -55,21 +67,12 @@ def evaluate(
     nlp = load_pipeline(model)
     split_name = "+".join(split) if split else None
     evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
-    evaluation.provenance = describe_provenance(model, nlp, data)
+    evaluation.provenance = describe_provenance(model, nlp.meta, data)
     evaluation.note_training_documents(index)
     if baselines:
         _add_baselines(evaluation, nlp, data, index)
     paths = write_report(evaluation, output, html=html)
-    metrics = evaluation.metrics()
-    where = "on " + count(len(gold), f"{split_name or 'gold'} document")
-    typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
-    if "rel" in metrics:
-        typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
-    for name, baseline in metrics.get("baselines", {}).items():
-        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
-    for note in metrics.get("notes", []):
-        typer.echo(f"note: {note}")
-    typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
+    print_summary(evaluation.metrics(), paths, "on " + count(len(gold), f"{split_name or 'gold'} document"))
     failures = gate_failures(evaluation, min_precision, min_rel_precision)
     if failures:
         raise WorkbenchError("; ".join(failures))

@@ -44,6 +44,16 @@ def new_run_dir() -> Path:
     return run_dir
 
 
+def spec_from_options(ctx: typer.Context, parts: tuple[str, ...], spec_options: dict):
+    """The PipelineSpec of a command's options, with its extra --section.key options routed to the configs that have them."""
+    from workbench.training.overrides import parse_overrides, route_overrides
+    from workbench.training.pipeline import PipelineSpec
+
+    spec = PipelineSpec(**spec_options)
+    routed = route_overrides(parse_overrides(ctx.args), {part: spec.config(part) for part in parts})
+    return replace(spec, ner_overrides=routed.get("ner", {}), rel_overrides=routed.get("rel", {}))
+
+
 def run_training(
     ctx: typer.Context,
     parts: tuple[str, ...],
@@ -54,14 +64,11 @@ def run_training(
     select_on_train: bool,
 ) -> None:
     """Shared by the three commands: check the data, train, say what was installed and where the runs are."""
-    from workbench.training.overrides import parse_overrides, route_overrides
-    from workbench.training.pipeline import PipelineSpec, resolve_spec_base, train_pipeline, training_data
+    from workbench.training.pipeline import resolve_spec_base, train_pipeline, training_data
     from workbench.training.tune import format_threshold_report
 
-    spec = PipelineSpec(**spec_options)
+    spec = spec_from_options(ctx, parts, spec_options)
     base = resolve_spec_base(spec)
-    routed = route_overrides(parse_overrides(ctx.args), {part: spec.config(part) for part in parts})
-    spec = replace(spec, ner_overrides=routed.get("ner", {}), rel_overrides=routed.get("rel", {}))
     checked = training_data(data, select_on_train)
     if checked.selects_on_train:
         spec = replace(spec, tune=False)

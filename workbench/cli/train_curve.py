@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from workbench.cli._common import check_splits, clean_errors
-from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG
+from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG, spec_from_options
 from workbench.words import score
 
 
@@ -33,13 +32,10 @@ def train_curve(
     A long command at the configs' settings: it trains both models once per subset size.
     """
     from workbench.training.curve import FRACTIONS, run_learning_curve
-    from workbench.training.overrides import parse_overrides, route_overrides
-    from workbench.training.pipeline import PipelineSpec
 
     check_splits(split)
-    spec = PipelineSpec(labels=labels, base_model=base_model, ner_config=ner_config, rel_config=rel_config)
-    routed = route_overrides(parse_overrides(ctx.args), {"ner": spec.config("ner"), "rel": spec.config("rel")})
-    spec = replace(spec, ner_overrides=routed["ner"], rel_overrides=routed["rel"])
+    options = {"labels": labels, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config}
+    spec = spec_from_options(ctx, ("ner", "rel"), options)
     result = run_learning_curve(data, output, spec, split, seed, tuple(fraction or FRACTIONS), bootstrap)
     typer.echo(f"learning curve on {result['documents']} {split} documents (of {result['train_documents']} training documents):")
     for point in result["points"]:

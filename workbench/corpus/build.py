@@ -70,12 +70,15 @@ def build_corpus(config: CorpusConfig) -> BuildResult:
     groups, pairs = group_articles(articles, config.near_duplicate_threshold, config.keep_together)
     previous = load_assignments(config.splits_file)
     splits = assign_splits(groups, previous, config.ratios, config.seed)
+    # Stored so that later steps (cross-validation folds) keep a group together without recomputing it.
+    group_of = {doc_id: name for name, members in groups.items() for doc_id in members}
     rows = [
         {
             "doc_id": a.doc_id,
             "text": a.text,
             "sha256": a.sha256,
             "split": splits[a.doc_id],
+            "group": group_of[a.doc_id],
             "source": a.source,
             "date": a.date,
             "meta": dumps_meta(a.meta),

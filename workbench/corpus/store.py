@@ -8,7 +8,7 @@ from pathlib import Path
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_jsonl
 
-COLUMNS = ("doc_id", "text", "sha256", "split", "source", "date", "meta")
+COLUMNS = ("doc_id", "text", "sha256", "split", "group", "source", "date", "meta")
 
 
 def save_corpus(rows: list[dict], path: str | Path) -> None:
@@ -34,6 +34,13 @@ def corpus_index(path: str | Path) -> dict[str, dict]:
     """doc_id -> {sha256, split, ...} without the texts, for checks and splits."""
     data = load_corpus(path).remove_columns(["text"])
     return {row["doc_id"]: row for row in data}
+
+
+def document_groups(index: dict[str, dict], path: str | Path) -> dict[str, str]:
+    """doc_id -> its group (near-duplicates and keep_together articles share one), from a corpus_index."""
+    if index and any("group" not in row for row in index.values()):
+        raise WorkbenchError("this corpus was built before groups were stored; run `workbench corpus build` again", path=path)
+    return {doc_id: row["group"] for doc_id, row in index.items()}
 
 
 def export_jsonl(corpus_path: str | Path, out: str | Path, split: str | None = None) -> int:

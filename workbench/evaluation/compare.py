@@ -162,6 +162,11 @@ def compare_runs(a: dict, b: dict, min_documents: int = MIN_DOCUMENTS, allow_dif
         ]
     if a.get("document_ids") != b.get("document_ids"):
         result["notes"].append("the runs were scored on different documents, so differences mix the models with the data")
+    if bool(a.get("crossval")) != bool(b.get("crossval")):
+        result["notes"].append(
+            "one run is cross-validated (each document scored by a model trained on the other folds) and the other is not, "
+            "so differences also mix in how much training data each model had"
+        )
     for side, metrics in (("A", a), ("B", b)):
         if not (metrics.get("bootstrap") or {}).get("intervals"):
             note = (metrics.get("bootstrap") or {}).get("note", "no intervals (metrics written before there were any)")
@@ -170,7 +175,12 @@ def compare_runs(a: dict, b: dict, min_documents: int = MIN_DOCUMENTS, allow_dif
 
 
 def _describe(metrics: dict) -> dict:
-    return {"model": metrics.get("model"), "split": metrics.get("split"), "documents": metrics.get("documents"), "gold_sha256": gold_sha256(metrics)}
+    """Who was scored on what; `folds` is set for a `workbench crossval` run (its metrics.json has the same shape)."""
+    folds = (metrics.get("crossval") or {}).get("folds")
+    return {
+        "model": metrics.get("model"), "split": metrics.get("split"), "documents": metrics.get("documents"),
+        "gold_sha256": gold_sha256(metrics), "folds": folds,
+    }
 
 
 def _cell(scores: dict | None, ci: dict, metric: str) -> str:
@@ -197,7 +207,10 @@ def comparison_report(result: dict, run_a: str, run_b: str) -> Report:
     report.h(1, "Comparison of two evaluation runs")
     for side, run in (("A", run_a), ("B", run_b)):
         d = result[side.lower()]
-        report.p(f"**{side}**: `{run}`: model `{d['model']}`, {count(d['documents'] or 0, 'document')} ({d['split'] or 'all gold'}).")
+        scope = d["split"] or "all gold"
+        if d.get("folds"):
+            scope += f", pooled out-of-fold predictions of {d['folds']}-fold cross-validation"
+        report.p(f"**{side}**: `{run}`: model `{d['model']}`, {count(d['documents'] or 0, 'document')} ({scope}).")
     report.p(
         "Scores in %, with 95% intervals in brackets. better / worse: B's interval lies wholly above / below A's; "
         f"within noise: the intervals overlap; cannot tell: a run has fewer than {result['min_documents']} documents, "

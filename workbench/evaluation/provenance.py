@@ -54,19 +54,20 @@ def _as_text(value) -> str:
     return str(value) if value else UNKNOWN
 
 
-def describe_provenance(model_path: str | Path, nlp, gold_paths: Iterable[str | Path]) -> dict:
+def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: Iterable[str | Path]) -> dict:
+    """model_meta: the pipeline's meta.json (nlp.meta)."""
     import spacy
 
     from workbench import __version__
 
     gold_paths = [str(p) for p in gold_paths]
-    meta = nlp.meta.get("workbench")
+    meta = model_meta.get("workbench")
     meta = meta if isinstance(meta, dict) else {}
     return {
         "model": {
             "path": str(model_path),
-            "name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
-            "version": nlp.meta.get("version", UNKNOWN),
+            "name": f"{model_meta.get('lang', '')}_{model_meta.get('name', '')}",
+            "version": model_meta.get("version", UNKNOWN),
             "base_model": _as_text(meta.get("base_model")),
         },
         "training": _training(meta),

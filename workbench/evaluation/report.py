@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from workbench.evaluation import plots
 from workbench.evaluation.evaluate import Evaluation
@@ -54,6 +55,9 @@ class Report:
 
 
 UNDEFINED = "–"
+
+# A writer of more report blocks, given the report and its metrics.
+Section = Callable[[Report, dict], None]
 
 
 def pct(value: float | None) -> str:
@@ -271,9 +275,11 @@ def _error_lists(report: Report, evaluation: Evaluation) -> None:
     report.table(["document", "", "type", "head", "tail", "from"], rows)
 
 
-def build_report(evaluation: Evaluation, metrics: dict, images: dict[str, str]) -> Report:
+def build_report(evaluation: Evaluation, metrics: dict, images: dict[str, str], extra_section: Section | None = None) -> Report:
     report = Report()
     _intro(report, evaluation, metrics)
+    if extra_section is not None:
+        extra_section(report, metrics)
     _systems(report, metrics, images)
     _entities(report, metrics, images)
     _entity_errors(report, metrics, images)
@@ -323,22 +329,31 @@ def _write_plots(evaluation: Evaluation, metrics: dict, out_dir: Path) -> dict[s
     return images
 
 
-def write_report(evaluation: Evaluation, out_dir: str | Path, colors: dict[str, str] | None = None, html: bool = True) -> dict[str, Path]:
+def write_report(
+    evaluation: Evaluation,
+    out_dir: str | Path,
+    colors: dict[str, str] | None = None,
+    html: bool = True,
+    extra_metrics: dict | None = None,
+    extra_section: Section | None = None,
+) -> dict[str, Path]:
     """metrics.json, report.md, report.html (unless html=False) and the PNG plots in out_dir.
 
     colors: label and relation type -> CSS colour for the HTML documents; by default the scheme's.
+    extra_metrics: more top-level keys for metrics.json; extra_section: writes more blocks
+    right after the introduction (cross-validation adds its folds this way).
     """
     from workbench.evaluation.html_report import render_html
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics = evaluation.metrics()
+    metrics = {**evaluation.metrics(), **(extra_metrics or {})}
     paths = {"metrics": out_dir / "metrics.json", "report": out_dir / "report.md"}
     write_json(paths["metrics"], metrics)
     images = _write_plots(evaluation, metrics, out_dir)
     paths.update({key: out_dir / name for key, name in images.items()})
     paths["plot"] = paths["per_label"]
-    report = build_report(evaluation, metrics, images)
+    report = build_report(evaluation, metrics, images, extra_section)
     with atomic_open(paths["report"]) as fh:
         fh.write(render_markdown(report))
     if html:

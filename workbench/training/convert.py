@@ -49,17 +49,14 @@ def make_gold_nlp(lang: str = "en"):
     return nlp
 
 
-def split_records(records: list[AnnotatedDoc], corpus: dict[str, dict], path: str | Path) -> dict[str, list[AnnotatedDoc]]:
-    """Group gold records by their corpus split; a document unknown to the corpus is an error."""
-    by_split: dict[str, list[AnnotatedDoc]] = {name: [] for name in SPLITS}
-    for record in records:
-        row = corpus.get(record.doc_id)
-        if row is None:
-            raise WorkbenchError("document is not in the corpus; run `workbench corpus build`", path=path, doc_id=record.doc_id)
-        if row["sha256"] != text_sha256(record.text):
-            raise WorkbenchError("text differs from the corpus record", path=path, doc_id=record.doc_id)
-        by_split[row["split"]].append(record)
-    return by_split
+def corpus_row(record: AnnotatedDoc, corpus: dict[str, dict], path: str | Path) -> dict:
+    """The record's corpus row; a document unknown to the corpus, or with another text, is an error."""
+    row = corpus.get(record.doc_id)
+    if row is None:
+        raise WorkbenchError("document is not in the corpus; run `workbench corpus build`", path=path, doc_id=record.doc_id)
+    if row["sha256"] != text_sha256(record.text):
+        raise WorkbenchError("text differs from the corpus record", path=path, doc_id=record.doc_id)
+    return row
 
 
 def records_to_docbin(nlp, records: list[AnnotatedDoc]) -> DocBin:
@@ -104,6 +101,20 @@ def read_data_manifest(data_dir: str | Path) -> dict | None:
         raise WorkbenchError(f"cannot read the data manifest: {exc}", path=path) from None
 
 
+def gold_in_corpus(gold_paths: list[str | Path], corpus: dict[str, dict]) -> list[AnnotatedDoc]:
+    """The gold records of all files, each checked against the corpus; a document in two files is an error."""
+    records: list[AnnotatedDoc] = []
+    seen: dict[str, str] = {}
+    for path in gold_paths:
+        for record in read_records(path):
+            corpus_row(record, corpus, path)
+            if record.doc_id in seen:
+                raise WorkbenchError(f"document is also in {seen[record.doc_id]}", path=path, doc_id=record.doc_id)
+            seen[record.doc_id] = str(path)
+            records.append(record)
+    return records
+
+
 def convert_gold(
     gold_paths: list[str | Path], corpus: dict[str, dict], out_dir: str | Path, scheme: LabelScheme,
     labels_path: str | Path, lang: str = "en",
@@ -111,15 +122,8 @@ def convert_gold(
     """Check the gold against the scheme, write one DocBin per split and manifest.json; nothing is written on an error."""
     out_dir = Path(out_dir)
     check_against_scheme(gold_paths, scheme)
-    by_split: dict[str, list[AnnotatedDoc]] = {name: [] for name in SPLITS}
-    seen: dict[str, str] = {}
-    for path in gold_paths:
-        for name, part in split_records(read_records(path), corpus, path).items():
-            for record in part:
-                if record.doc_id in seen:
-                    raise WorkbenchError(f"document is also in {seen[record.doc_id]}", path=path, doc_id=record.doc_id)
-                seen[record.doc_id] = str(path)
-            by_split[name].extend(part)
+    records = gold_in_corpus(gold_paths, corpus)
+    by_split = {name: [r for r in records if corpus[r.doc_id]["split"] == name] for name in SPLITS}
     nlp = make_gold_nlp(lang)
     paths = {name: write_docbin(out_dir / f"{name}.spacy", nlp, by_split[name]) for name in SPLITS}
     documents = {n: len(rs) for n, rs in by_split.items()}
