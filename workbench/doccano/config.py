@@ -42,6 +42,8 @@ class DoccanoSettings:
     labels: str = "configs/labels.yml"
     batch_size: int = 200
     snapshots: str = "annotations/snapshots"
+    # Where `doccano next` records each push: its ranking and the pre-annotations it sent.
+    pushes: str = "annotations/pushes"
     timeout: float = 60.0
     task_timeout: float = 900.0
     server: ServerSettings = field(default_factory=ServerSettings)
