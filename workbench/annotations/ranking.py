@@ -98,16 +98,16 @@ def relation_uncertainty(nlp, docs: list) -> list[float]:
         return [0.0] * len(docs)
     component = nlp.get_pipe(REL)
     cutoffs = numpy.array([component.thresholds[label] for label in component.labels], dtype="f")
-    reach = numpy.maximum(cutoffs, 1 - cutoffs)
     result = []
     for scores in component.predict(docs):
         allowed = _allowed_cells(scores.candidates, component.labels)
-        if not allowed.any():
-            result.append(0.0)
-            continue
-        closeness = 1 - numpy.abs(scores.probs - cutoffs) / reach
-        result.append(float(closeness[allowed].max()))
+        result.append(float(threshold_closeness(scores.probs, cutoffs)[allowed].max()) if allowed.any() else 0.0)
     return result
+
+
+def threshold_closeness(probs: numpy.ndarray, cutoffs: numpy.ndarray) -> numpy.ndarray:
+    """1 - |p - t| / max(t, 1 - t) per cell: 1 on the type's threshold, 0 as far from it as a probability can be."""
+    return 1 - numpy.abs(probs - cutoffs) / numpy.maximum(cutoffs, 1 - cutoffs)
 
 
 def _allowed_cells(candidates, labels: Sequence[str]) -> numpy.ndarray:

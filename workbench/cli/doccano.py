@@ -220,12 +220,21 @@ def pull(
 @app.command("progress")
 @clean_errors
 def progress(project: Optional[str] = PROJECT, server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
-    """Per project member, how many documents they confirmed."""
+    """Per project member, how many documents they confirmed; with pushes recorded by `next`, their correction effort too."""
+    from workbench.doccano.next import live_effort, project_pre_annotations
+
     settings = _load_settings(config, project)
     session = _session(settings, server_dir)
     project = _project(session, settings)
     for row in sorted(session.progress(project.id), key=lambda p: p.username):
         typer.echo(f"{row.username}\t{row.confirmed}/{row.total} confirmed")
+    recorded = project_pre_annotations(settings.pushes, project.name)
+    if recorded:
+        from workbench.annotations.effort import format_effort
+        from workbench.labels import load_labels
+
+        typer.echo("correction effort on confirmed documents (pre-annotations from `doccano next`):")
+        typer.echo(format_effort(live_effort(session, project, recorded, load_labels(settings.labels))))
 
 
 @app.command("bench")

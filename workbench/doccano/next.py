@@ -125,6 +125,37 @@ def push_next(
     return NextResult(ranking, chosen, result, final)
 
 
+def project_pre_annotations(pushes: str | Path, project: str) -> list[Path]:
+    """The pre-annotations files of the push records made for this project."""
+    import json
+
+    files = []
+    for ranking in sorted(Path(pushes).glob(f"*/{RANKING}")):
+        try:
+            made_for = json.loads(ranking.read_text(encoding="utf-8")).get("project")
+        except (OSError, ValueError) as exc:
+            raise WorkbenchError(f"cannot read the push record: {exc}", path=ranking) from None
+        if made_for == project and (ranking.parent / PRE_ANNOTATIONS).exists():
+            files.append(ranking.parent / PRE_ANNOTATIONS)
+    return files
+
+
+def live_effort(session, project, pre_annotations: list[Path], scheme, max_bytes: int | None = None):
+    """Effort per annotator on what they have confirmed in Doccano now (a confirmed-only export; no snapshot written)."""
+    import tempfile
+
+    from workbench.annotations.effort import measure_effort, read_pushed
+    from workbench.annotations.snapshot import Snapshot
+    from workbench.doccano.pull import MAX_BYTES, annotator_records, read_export
+
+    limit = max_bytes or MAX_BYTES
+    with tempfile.TemporaryDirectory(prefix="workbench-effort-") as tmp:
+        zip_path = session.export(project.id, True, Path(tmp) / "confirmed.zip", limit)
+        records, _ = annotator_records(read_export(zip_path, Path(tmp) / "confirmed", limit), None)
+    snapshot = Snapshot(project.name, None, {user: {r.doc_id: r for r in docs} for user, docs in records.items()})
+    return measure_effort(snapshot, read_pushed(pre_annotations), scheme)
+
+
 def pre_annotation_files(paths: Iterable[str | Path]) -> list[Path]:
     """pre-annotations.jsonl files: given directly, or found in push records under the given folders."""
     found = []
