@@ -166,7 +166,8 @@ def next_articles(
     from workbench.labels import load_labels
 
     settings = _load_settings(config)
-    done = [p for p in (annotated or [Path("annotations/gold"), Path(settings.snapshots)]) if annotated or p.exists()]
+    # The defaults may not exist yet (no gold, no pull); folders the user names must.
+    done = annotated or [p for p in (Path("annotations/gold"), Path(settings.snapshots)) if p.exists()]
     articles = articles_from_corpus(corpus, split)
     guideline = read_guideline(settings)
     session = _session(settings, server_dir)

@@ -49,6 +49,8 @@ def annotated_doc_ids(paths: Iterable[str | Path]) -> set[str]:
 
     ids: set[str] = set()
     for path in map(Path, paths):
+        if not path.exists():
+            raise WorkbenchError("no such annotation file or folder", path=path)
         files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
         for file in files:
             ids.update(record.doc_id for _, record in iter_records(file))
@@ -115,7 +117,7 @@ def push_next(
             "requested": n,
             "chosen": chosen,
             "uploaded": result.uploaded,
-            "excluded": {"in_project": len(in_project), "annotated": len(done - in_project)},
+            "excluded": {"in_project": sum(a[0] in in_project for a in articles), "annotated": sum(a[0] in done - in_project for a in articles)},
             **ranking.to_dict(),
         })
         write_records(staging / PRE_ANNOTATIONS, sent)
