@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from workbench.annotations.ranking import Ranking, rank_documents
+from workbench.doccano.client import DoccanoSession, Project
+from workbench.doccano.config import DoccanoSettings
 from workbench.doccano.push import Article, Predictor, PushResult, push
 from workbench.errors import WorkbenchError
 from workbench.fileio import staging_dir, write_json
+from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, write_records
 
 RANKING = "ranking.json"
@@ -73,9 +76,9 @@ def record_name(project: str, now: datetime) -> str:
 
 
 def push_next(
-    session,
-    settings,
-    scheme,
+    session: DoccanoSession,
+    settings: DoccanoSettings,
+    scheme: LabelScheme,
     guideline: str,
     articles: Sequence[Article],
     n: int,
@@ -142,7 +145,7 @@ def project_pre_annotations(pushes: str | Path, project: str) -> list[Path]:
     return files
 
 
-def live_effort(session, project, pre_annotations: list[Path], scheme, max_bytes: int | None = None):
+def live_effort(session: DoccanoSession, project: Project, pre_annotations: list[Path], scheme: LabelScheme, max_bytes: int | None = None):
     """Effort per annotator on what they have confirmed in Doccano now (a confirmed-only export; no snapshot written)."""
     import tempfile
 
