@@ -66,6 +66,8 @@ def test_uncertainty_ranking_is_deterministic_and_best_first(tiny_ner, gold_reco
     assert sorted(first.top(10)) == sorted(pool)
     keys = [(-d.score, d.doc_id) for d in first.docs]
     assert keys == sorted(keys)
+    # Six updates leave the beam split on some span of the long articles.
+    assert first.docs[0].uncertainty.entity > 0
     # No relation component: the score is the entity part alone, halved.
     assert all(d.uncertainty.relation == 0.0 and d.score == pytest.approx(d.uncertainty.entity / 2, abs=1e-6) for d in first.docs)
 
