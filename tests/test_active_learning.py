@@ -85,3 +85,26 @@ def test_tiny_study_writes_the_curve(tmp_path):
     assert (out / "curve.png").read_bytes().startswith(b"\x89PNG")
     assert "sentences to reach the target" in result.output
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the models are gone
+
+
+def test_sentences_to_target_and_the_goal_by_hand():
+    from workbench.benchmarks.active_learning import StudySettings, first_reaching, goal
+
+    rows = [{"sentences": n, "rel": {"mean": f1}} for n, f1 in ((50, 0.30), (100, 0.38), (150, 0.40), (200, 0.45))]
+    # Target 0.9 x 0.44 = 0.396: 0.38 at 100 falls short, 0.40 at 150 reaches it.
+    assert first_reaching(rows, "rel", 0.396) == 150
+    assert first_reaching(rows, "rel", 0.5) is None
+    settings = StudySettings(rounds=3)
+
+    def strategies(random_n, uncertain_n):
+        return {"random": {"sentences_to_target": {"rel": random_n}}, "uncertainty": {"sentences_to_target": {"rel": uncertain_n}}}
+
+    # 1 - 100/150 = 0.3333 >= 0.3: met; 1 - 200/150 = -0.3333: 33% more, not met.
+    assert goal(strategies(150, 100), settings) | {"note": ""} == {
+        "random": 150, "uncertainty": 100, "wanted_saving": 0.3, "met": True, "saving": 0.3333, "note": "",
+    }
+    worse = goal(strategies(150, 200), settings)
+    assert (worse["met"], worse["saving"]) == (False, -0.3333) and "33% more sentences than random" in worse["note"]
+    # Random never reached the target within 200: only a lower bound, 1 - 100/200 = 50%.
+    unknown = goal(strategies(None, 100), settings)
+    assert unknown["met"] is None and "more than 50%" in unknown["note"]

@@ -229,7 +229,9 @@ def goal(strategies: dict, settings: StudySettings) -> dict:
                 "note": f"random did not reach the relation target within {last} sentences: it needs more than {last}, "
                 f"so uncertainty saves more than {1 - uncertain_n / last:.0%}, a lower bound only"}
     saving = round(1 - uncertain_n / random_n, 4)
-    return {**found, "met": saving >= settings.goal_saving, "saving": saving, "note": f"uncertainty needs {saving:.0%} fewer sentences than random"}
+    than = f"{saving:.0%} fewer" if saving >= 0 else f"{-saving:.0%} more"
+    return {**found, "met": saving >= settings.goal_saving, "saving": saving,
+            "note": f"uncertainty needs {than} sentences than random ({uncertain_n} against {random_n})"}
 
 
 def plot_study(result: dict, path: Path) -> None:
@@ -248,6 +250,7 @@ def plot_study(result: dict, path: Path) -> None:
                    label=f"{result['settings']['target_share']:.0%} of full-data F1")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("sentences annotated")
+        ax.set_xticks(result["settings"]["sizes"])
         ax.set_ylabel("dev F1 (micro)")
         ax.set_ylim(0, 1.0)
         ax.legend(fontsize=7)
