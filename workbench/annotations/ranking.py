@@ -92,16 +92,17 @@ def entity_uncertainty(nlp, texts: Sequence[str], beam_width: int = BEAM_WIDTH, 
     return result
 
 
-def relation_uncertainty(nlp, docs: list) -> list[float]:
+def relation_uncertainty(nlp, docs: list, batch_size: int = 64) -> list[float]:
     """Per doc (with predicted entities), the relation score closest to its type's threshold, as closeness in [0, 1]."""
     if REL not in nlp.pipe_names:
         return [0.0] * len(docs)
     component = nlp.get_pipe(REL)
     cutoffs = numpy.array([component.thresholds[label] for label in component.labels], dtype="f")
     result = []
-    for scores in component.predict(docs):
-        allowed = _allowed_cells(scores.candidates, component.labels)
-        result.append(float(threshold_closeness(scores.probs, cutoffs)[allowed].max()) if allowed.any() else 0.0)
+    for start in range(0, len(docs), batch_size):
+        for scores in component.predict(docs[start : start + batch_size]):
+            allowed = _allowed_cells(scores.candidates, component.labels)
+            result.append(float(threshold_closeness(scores.probs, cutoffs)[allowed].max()) if allowed.any() else 0.0)
     return result
 
 
@@ -122,7 +123,7 @@ def uncertainties(nlp, texts: Sequence[str], beam_width: int = BEAM_WIDTH, batch
     entity = entity_uncertainty(nlp, texts, beam_width, batch_size)
     with nlp.select_pipes(disable=[name for name in nlp.pipe_names if name == REL]):
         docs = list(nlp.pipe(texts, batch_size=batch_size))
-    relation = relation_uncertainty(nlp, docs)
+    relation = relation_uncertainty(nlp, docs, batch_size)
     return [Uncertainty(round(e, 6), round(r, 6)) for e, r in zip(entity, relation)]
 
 
