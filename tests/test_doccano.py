@@ -545,3 +545,76 @@ def test_annotator_add_checks_the_login_before_changing_anything(doccano_server,
         login(doccano_server, "frank", "frank-Old-2024")
     rerun = cli("annotator", "add", "frank", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "frank-New-2024"})
     assert rerun.exit_code == 0 and "user frank: already annotator in 'login-first'; pre-annotations copied for 0 documents" in rerun.output
+
+
+# Model in the loop: rank what to annotate next, push it, measure the correction effort.
+
+
+def test_next_ranks_only_new_articles_records_the_push_and_measures_effort(doccano_server, tmp_path, gold_records, ruler_rel_model):
+    from workbench.doccano.next import PRE_ANNOTATIONS, RANKING
+    from workbench.predict import load_pipeline, predict_records
+
+    corpus = build_repo_corpus(tmp_path).output
+    config = write_config(tmp_path, "loop", pushes=str(tmp_path / "pushes"))
+    ids = sorted(a[0] for a in articles_from_corpus(corpus))
+    # ids[0] is annotated already (a gold file), ids[1] is in the project already: neither may be ranked.
+    done = tmp_path / "done.jsonl"
+    done.write_text(json.dumps(next(r for r in gold_records if r.doc_id == ids[0]).to_dict()) + "\n", encoding="utf-8")
+    assert cli("push", "--config", config, "--corpus", corpus, "--ids", ids[1]).exit_code == 0
+    args = ["next", "2", "--config", config, "--corpus", corpus, "--with-predictions", ruler_rel_model, "--order", "diversity", "--annotated", done]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    record = next((tmp_path / "pushes").iterdir())
+    ranking = json.loads((record / RANKING).read_text())
+    assert sorted(d["doc_id"] for d in ranking["docs"]) == ids[2:]
+    chosen = ranking["chosen"]
+    assert chosen == [d["doc_id"] for d in ranking["docs"][:2]] and ranking["uploaded"] == 2 and ranking["order"] == "diversity"
+    admin = login(doccano_server)
+    project = admin.find_project("loop")
+    examples = {e.doc_id: e.id for e in admin.examples(project.id)}
+    assert sorted(examples) == sorted([ids[1], *chosen])
+    # The recorded pre-annotations are the model's predictions, and what Doccano holds.
+    sent = {r.doc_id: r for r in read_records(record / PRE_ANNOTATIONS)}
+    articles = [a for a in articles_from_corpus(corpus) if a[0] in chosen]
+    predicted = {r.doc_id: r for r in predict_records(load_pipeline(ruler_rel_model), articles)}
+    assert sorted(sent) == sorted(chosen)
+    for doc_id in chosen:
+        assert [span_key(e) for e in sent[doc_id].entities] == [span_key(e) for e in predicted[doc_id].entities]
+        assert {span_key(s) for s in admin.spans(project.id, examples[doc_id])} == {span_key(e) for e in sent[doc_id].entities}
+
+    # alice confirms the first untouched and deletes one span of the second before confirming.
+    added = cli("annotator", "add", "alice", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "alice-Pass-2024"})
+    assert added.exit_code == 0, added.output
+    alice = login(doccano_server, "alice", "alice-Pass-2024")
+    untouched, edited = chosen
+    spans = alice.spans(project.id, examples[edited])
+    in_relation = {r.head for r in alice.relations(project.id, examples[edited])} | {r.tail for r in alice.relations(project.id, examples[edited])}
+    alice.delete_span(project.id, examples[edited], next(s for s in spans if s.id not in in_relation).id)
+    for doc_id in chosen:
+        alice.toggle_confirmed(project.id, examples[doc_id])
+    pushed_entities = sum(len(sent[d].entities) for d in chosen)
+    pushed_relations = sum(len(sent[d].relations) for d in chosen)
+    # Every pushed entity but the deleted one is kept; relations all kept.
+    expected = f"{pushed_entities - 1:>7}{0:>7}{0:>7}{1:>8}{0:>7}"
+    progress = cli("progress", "--config", config)
+    assert progress.exit_code == 0, progress.output
+    assert "alice\t2/3 confirmed" in progress.output and "correction effort" in progress.output
+    alice_line = next(line for line in progress.output.splitlines() if line.startswith("alice ") and "entities" in line)
+    assert alice_line.endswith(f"{expected}{100 * (pushed_entities - 1) / pushed_entities:>8.1f}")
+
+    assert cli("pull", "--config", config, "--name", "loop-1", "--corpus", corpus).exit_code == 0
+    out = tmp_path / "effort.json"
+    effort = runner.invoke(app, ["annotations", "effort", str(tmp_path / "snapshots" / "loop-1"), "--doccano-config", str(config), "--json", str(out)])
+    assert effort.exit_code == 0, effort.output
+    figures = json.loads(out.read_text())["annotators"]["alice"]
+    assert figures["documents"] == 2
+    assert figures["entities"] == {
+        "kept": pushed_entities - 1, "changed_label": 0, "changed_boundary": 0, "deleted": 1, "added": 0, "pushed": pushed_entities,
+        "kept_share": round((pushed_entities - 1) / pushed_entities, 4),
+    }
+    assert figures["relations"]["kept"] == pushed_relations and figures["relations"]["pushed"] == pushed_relations
+
+    # One article is left to rank; after it, nothing.
+    last = cli("next", "5", "--config", config, "--corpus", corpus, "--order", "random", "--annotated", done)
+    assert last.exit_code == 0 and "pushed the top 1" in last.output, last.output
+    assert_clean_failure(cli("next", "1", "--config", config, "--corpus", corpus, "--annotated", done), "nothing to rank")

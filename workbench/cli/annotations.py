@@ -162,6 +162,38 @@ def _push_review(result, review_records, labels: Path, doccano_config: Path, pro
     )
 
 
+@app.command("effort")
+@clean_errors
+def effort(
+    sources: List[Path] = typer.Argument(..., help=SOURCES_HELP),
+    pushed: Optional[List[Path]] = typer.Option(
+        None, help="Push records (folders) or their pre-annotations.jsonl (repeat; default: every record under the Doccano config's pushes)"
+    ),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Effort JSON (default: annotations/effort/<snapshot>.json)"),
+    labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
+    doccano_config: Path = typer.Option(Path("configs/doccano.yml"), help="Doccano settings, for where pushes are recorded"),
+):
+    """Per annotator: pre-annotated entities and relations kept, relabelled, re-bounded, deleted, and those added."""
+    from workbench.annotations.effort import format_effort, measure_effort, read_pushed
+    from workbench.annotations.snapshot import load_sources
+    from workbench.doccano.config import load_settings
+    from workbench.doccano.next import pre_annotation_files
+    from workbench.errors import WorkbenchError
+    from workbench.fileio import write_json
+    from workbench.labels import load_labels
+
+    files = pre_annotation_files(pushed or [Path(load_settings(doccano_config).pushes)])
+    if not files:
+        raise WorkbenchError("no recorded pre-annotations (push with `workbench doccano next`, or pass --pushed)")
+    snapshot = load_sources(sources)
+    report = measure_effort(snapshot, read_pushed(files), load_labels(labels))
+    name = snapshot.source if isinstance(snapshot.source, str) else "effort"
+    json_out = json_out or Path("annotations/effort") / f"{name}.json"
+    write_json(json_out, {**snapshot.provenance(), "pre_annotations": [str(f) for f in files], **report.to_dict()})
+    typer.echo(format_effort(report))
+    typer.echo(f"json: {json_out}")
+
+
 @app.command("stats")
 @clean_errors
 def stats(

@@ -42,3 +42,58 @@ def benchmark_conll04(
     typer.echo(format_threshold_report(result["thresholds"]))
     typer.echo(format_summary(result))
     typer.echo(f"results: {settings.output / 'benchmark.json'}; report: {result['report']}")
+
+
+@app.command("active-learning", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@clean_errors
+def benchmark_active_learning(
+    ctx: typer.Context,
+    config: Path = typer.Option(Path("configs/benchmarks/conll04.yml"), help="Benchmark config (data, labels, configs, base model)"),
+    data: Optional[Path] = typer.Option(None, help="CoNLL04 folder (default: the config's)"),
+    output: Path = typer.Option(Path("training/benchmarks/active-learning"), "--output", "-o", help="Folder for curve.json and curve.png"),
+    start: int = typer.Option(50, help="Random sentences to start from"),
+    step: int = typer.Option(50, help="Sentences added per round"),
+    rounds: int = typer.Option(8, help="Rounds"),
+    seeds: str = typer.Option("0,1,2", help="Seeds, comma-separated: each one a different random start and random order"),
+    strategies: str = typer.Option("random,uncertainty,diversity", help="Strategies, comma-separated"),
+    beam_width: int = typer.Option(8, help="NER beam width for the entity margins"),
+    base_model: Optional[str] = typer.Option(None, help="Pipeline to start from (default: the config's); 'none' trains from scratch"),
+):
+    """Simulate annotation rounds on CoNLL04 train: F1 against sentences annotated, per strategy; curve.json, curve.png.
+
+    Every round trains NER + REL with short settings (--training.max_steps 300 etc.); extra
+    options are spaCy config overrides for both models on top of them. A long command: at
+    the defaults it trains 1 + 3 x (1 + 3 x 8) = 76 models.
+    """
+    from dataclasses import replace
+
+    from workbench.benchmarks.active_learning import SHORT_SETTINGS, StudySettings, format_study, run_study
+    from workbench.benchmarks.conll04 import read_conll04
+    from workbench.benchmarks.run import load_benchmark_config
+    from workbench.errors import WorkbenchError
+    from workbench.labels import load_labels
+    from workbench.training.overrides import parse_overrides, route_overrides
+
+    settings = load_benchmark_config(config, "conll04")
+    if base_model is not None:
+        settings.base_model = base_model
+    spec = settings.spec()
+    routed = route_overrides(parse_overrides(ctx.args), {"ner": spec.config("ner"), "rel": spec.config("rel")})
+    spec = replace(
+        spec,
+        ner_overrides={**spec.ner_overrides, **SHORT_SETTINGS, **routed["ner"]},
+        rel_overrides={**spec.rel_overrides, **SHORT_SETTINGS, **routed["rel"]},
+    )
+    try:
+        study = StudySettings(
+            start=start, step=step, rounds=rounds, beam_width=beam_width,
+            seeds=tuple(int(s) for s in seeds.split(",") if s.strip()),
+            strategies=tuple(s.strip() for s in strategies.split(",") if s.strip()),
+        )
+    except ValueError:
+        raise WorkbenchError(f"--seeds must be integers separated by commas, got {seeds!r}") from None
+    scheme = load_labels(settings.labels)
+    by_split = read_conll04(data or settings.data, scheme)
+    result = run_study(spec, by_split["train"], by_split["dev"], scheme, study, output)
+    typer.echo(format_study(result))
+    typer.echo(f"curve: {output / 'curve.json'}, {output / 'curve.png'}")

@@ -171,6 +171,45 @@ def push(
         )
 
 
+@app.command("next")
+@clean_errors
+def next_articles(
+    n: int = typer.Argument(..., min=1, help="How many articles to push"),
+    with_predictions: Optional[Path] = typer.Option(None, "--with-predictions", help="Trained pipeline: ranks the articles and pre-annotates them"),
+    order: str = typer.Option("uncertainty", help="uncertainty (the model's least sure first), diversity (least like what is annotated) or random"),
+    seed: int = typer.Option(0, help="Seed of the random order"),
+    split: Optional[str] = typer.Option(None, help="Only articles of this corpus split"),
+    annotated: Optional[List[Path]] = typer.Option(
+        None, help="Annotation files or folders whose documents are done already (repeat; default: annotations/gold and the snapshots)"
+    ),
+    corpus: Path = typer.Option(Path("corpus/build"), help="Built corpus"),
+    server_dir: Optional[Path] = SERVER_DIR,
+    config: Path = CONFIG,
+):
+    """Rank the articles not yet in the project nor annotated, push the top N with pre-annotations; record ranking and pre-annotations."""
+    from workbench.doccano.config import read_guideline
+    from workbench.doccano.next import annotated_doc_ids, push_next
+    from workbench.doccano.push import articles_from_corpus
+    from workbench.labels import load_labels
+
+    settings = _load_settings(config)
+    # The defaults may not exist yet (no gold, no pull); folders the user names must.
+    done = annotated or [p for p in (Path("annotations/gold"), Path(settings.snapshots)) if p.exists()]
+    articles = articles_from_corpus(corpus, split)
+    guideline = read_guideline(settings)
+    session = _session(settings, server_dir)
+    result = push_next(
+        session, settings, load_labels(settings.labels), guideline, articles, n, order, with_predictions, annotated_doc_ids(done), seed
+    )
+    typer.echo(
+        f"ranked {len(result.ranking.docs)} articles by {order}; pushed the top {len(result.chosen)} to {result.push.project.name!r} "
+        f"(uploaded {result.push.counts.uploaded}){' with pre-annotations' if with_predictions else ''}"
+    )
+    for doc in result.ranking.docs[: len(result.chosen)]:
+        typer.echo(f"  {doc.rank:>3}. {doc.doc_id}" + ("" if doc.score is None else f"  {doc.score:.3f}"))
+    typer.echo(f"record: {result.record}")
+
+
 @app.command("pull")
 @clean_errors
 def pull(
@@ -209,12 +248,21 @@ def pull(
 @app.command("progress")
 @clean_errors
 def progress(project: Optional[str] = PROJECT, server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
-    """Per project member, how many documents they confirmed."""
+    """Per project member, how many documents they confirmed; with pushes recorded by `next`, their correction effort too."""
+    from workbench.doccano.next import live_effort, project_pre_annotations
+
     settings = _load_settings(config, project)
     session = _session(settings, server_dir)
     project = _project(session, settings)
     for row in sorted(session.progress(project.id), key=lambda p: p.username):
         typer.echo(f"{row.username}\t{row.confirmed}/{row.total} confirmed")
+    recorded = project_pre_annotations(settings.pushes, project.name)
+    if recorded:
+        from workbench.annotations.effort import format_effort
+        from workbench.labels import load_labels
+
+        typer.echo("correction effort on confirmed documents (pre-annotations from `doccano next`):")
+        typer.echo(format_effort(live_effort(session, project, recorded, load_labels(settings.labels))))
 
 
 @app.command("bench")

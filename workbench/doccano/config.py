@@ -48,6 +48,8 @@ class DoccanoSettings(BaseModel):
     labels: StrictStr = "configs/labels.yml"
     batch_size: StrictInt = 200
     snapshots: StrictStr = "annotations/snapshots"
+    # Where `doccano next` records each push: its ranking and the pre-annotations it sent.
+    pushes: StrictStr = "annotations/pushes"
     timeout: confloat(gt=0) = 60.0
     task_timeout: confloat(gt=0) = 900.0
     server: ServerSettings = ServerSettings()
