@@ -12,6 +12,7 @@ from workbench.cli import app
 from workbench.errors import WorkbenchError
 from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import DocOutcome, Evaluation, score_outcomes
+from workbench.labels import EntityLabel, LabelScheme
 from workbench.records import AnnotatedDoc, Entity
 from workbench.training.crossval import assign_folds, default_fold_count, fold_spread, make_folds, pool_evaluations
 
@@ -80,10 +81,13 @@ def _doc(doc_id: str, spans: list[tuple[str, int, int]]) -> AnnotatedDoc:
     return AnnotatedDoc(doc_id, text, [Entity(i, label, start, end) for i, (label, start, end) in enumerate(spans)])
 
 
+SCHEME = LabelScheme("hand", {name: EntityLabel(name) for name in ("PER", "ORG")})
+
+
 def _fold(outcomes: list[DocOutcome]) -> Evaluation:
     return Evaluation(
-        model="fold", split=None, doc_ids=[o.gold.doc_id for o in outcomes], labels=["PER", "ORG"],
-        scores=score_outcomes(outcomes, set()), outcomes=outcomes, bootstrap=BootstrapSettings(200, 0),
+        model="fold", split=None, doc_ids=[o.gold.doc_id for o in outcomes], scheme=SCHEME,
+        scores=score_outcomes(outcomes, SCHEME), outcomes=outcomes, bootstrap=BootstrapSettings(200, 0),
     )
 
 
