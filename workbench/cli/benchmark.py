@@ -69,7 +69,7 @@ def benchmark_active_learning(
 
     from workbench.benchmarks.active_learning import SHORT_SETTINGS, StudySettings, format_study, run_study
     from workbench.benchmarks.conll04 import read_conll04
-    from workbench.benchmarks.run import load_benchmark_config
+    from workbench.benchmarks.config import load_benchmark_config
     from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
     from workbench.training.overrides import parse_overrides, route_overrides

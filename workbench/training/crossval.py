@@ -342,8 +342,16 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
             results.append(run_fold(fold, records, spec, fold_dir, stage / ".work", settings))
         model = f"{len(folds)}-fold cross-validation, base model {spec.base_model}"
         pooled = pool_evaluations([r.evaluation for r in results], model)
-        # Every fold trains the same spec; the last fold's record stands for the configs and base model.
+        # Every fold trains the same spec; the last fold's record stands for the configs and base
+        # model. Each fold trains on other documents, so training is described per fold.
         pooled.provenance = describe_provenance(model, results[-1].model_meta, gold_paths)
+        pooled.provenance["training"] = {
+            "documents": "per fold, the other folds (see folds)",
+            "docbin": "folds/fold-N/train.spacy",
+            "sha256": "per fold",
+            "gold": pooled.provenance["gold"]["paths"],
+            "gold_sha256": pooled.provenance["gold"]["sha256"],
+        }
         fold_entries = [fold_metrics(r) for r in results]
         extra = {
             "crossval": {
