@@ -48,11 +48,7 @@ def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str 
 
     nlp = spacy.load(ner_model)
     rel_nlp = spacy.load(rel_model)
-    # A relation model that listens to a shared encoder gets its own copy of it, so that
-    # the relation component can be sourced alone, beside any NER.
-    for name, proc in rel_nlp.pipeline:
-        if "relation_extractor" in getattr(proc, "listening_components", []):
-            rel_nlp.replace_listeners(name, "relation_extractor", ["model.tok2vec"])
+    # The relation component carries its own tok2vec, so it can be sourced as it is.
     nlp.add_pipe("relation_extractor", source=rel_nlp, after="ner")
     staging = staging_dir(target)
     nlp.to_disk(staging)
