@@ -12,7 +12,7 @@ from workbench.cli.predict import predict
 from workbench.cli.train_curve import train_curve
 
 # `workbench --help` lists the commands in the order of the workflow, not alphabetically.
-WORKFLOW = ("corpus", "doccano", "annotations", "data", "train", "train-curve", "evaluate", "compare", "predict", "import", "benchmark")
+WORKFLOW = ("corpus", "doccano", "annotations", "data", "train", "train-curve", "evaluate", "crossval", "compare", "predict", "import", "benchmark")
 
 
 class WorkflowOrder(TyperGroup):
