@@ -96,12 +96,17 @@ class NearDuplicateFinder:
 
     def add(self, texts: list[str]) -> int:
         """Index one shard of texts; returns the key of its first text."""
+        first = self._size
+        # Shingle lists take ~60 bytes a word: sketch a thousand texts at a time, whatever the shard size.
+        for start in range(0, len(texts), 1000):
+            self._add_batch(texts[start : start + 1000])
+        return first
+
+    def _add_batch(self, texts: list[str]) -> None:
         from rensa import RMinHash
 
         s = self.settings
         first = self._size
-        if not texts:
-            return first
         minhashes = RMinHash.from_token_sets([shingles(t, s.shingle_size) for t in texts], s.num_perm, MINHASH_SEED)
         block = np.array([m.digest() for m in minhashes], dtype=np.uint32)
         self._signatures.append(block)
@@ -114,7 +119,6 @@ class NearDuplicateFinder:
                     self._pairs.append((int(other), key, round(score, 4)))
             self._lsh.insert(key, minhash)
         self._size += len(texts)
-        return first
 
     def _signature(self, key: int) -> np.ndarray:
         shard = int(np.searchsorted(self._starts, key, side="right")) - 1
