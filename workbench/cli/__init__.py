@@ -6,7 +6,7 @@ from workbench.cli import annotations, benchmark, corpus, doccano, importers, tr
 from workbench.cli.compare import compare
 from workbench.cli.data import data
 from workbench.cli.evaluate import evaluate
-from workbench.cli.predict import predict
+from workbench.cli.predict import predict, predict_bench
 from workbench.cli.train_curve import train_curve
 
 app = typer.Typer(help="Annotation and model-training workbench for news text.", no_args_is_help=True, add_completion=False)
@@ -18,6 +18,7 @@ app.add_typer(importers.app, name="import")
 app.add_typer(benchmark.app, name="benchmark")
 app.command("data")(data)
 app.command("predict")(predict)
+app.command("predict-bench")(predict_bench)
 app.command("evaluate")(evaluate)
 app.command("compare")(compare)
 app.command("train-curve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(train_curve)
