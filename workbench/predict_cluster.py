@@ -98,6 +98,12 @@ def dask_client(cluster: str, workers: int):
             yield client
 
 
+@contextmanager
+def _reuse(client):
+    # An open client lent by the caller: used, not closed.
+    yield client
+
+
 def _check_run(folder: Path, settings: dict) -> None:
     run_file = folder / RUN_FILE
     if run_file.exists():
@@ -179,11 +185,6 @@ def predict_to_shards(
             collect(future)
         used = len(client.scheduler_info()["workers"])
     return PredictionRun(folder, shards, reused, documents, words, time.perf_counter() - started, used)
-
-
-@contextmanager
-def _reuse(client):
-    yield client
 
 
 def read_shards(folder: str | Path) -> Iterator[AnnotatedDoc]:

@@ -50,16 +50,15 @@ class MinHashSettings:
     bands: int = 32
     shingle_size: int = 3
 
-    def check(self, where: object = None) -> "MinHashSettings":
+    def check(self) -> "MinHashSettings":
         if not 0 < self.threshold <= 1:
-            raise WorkbenchError(f"near_duplicate_threshold must be in (0, 1], not {self.threshold}", path=where)
+            raise WorkbenchError(f"near_duplicate_threshold must be in (0, 1], not {self.threshold}")
         if self.num_perm < 1 or self.bands < 1 or self.num_perm % self.bands:
             raise WorkbenchError(
-                f"minhash_num_perm ({self.num_perm}) must be a positive multiple of minhash_bands ({self.bands})",
-                path=where,
+                f"minhash_num_perm ({self.num_perm}) must be a positive multiple of minhash_bands ({self.bands})"
             )
         if self.shingle_size < 1:
-            raise WorkbenchError(f"shingle_size must be at least 1, not {self.shingle_size}", path=where)
+            raise WorkbenchError(f"shingle_size must be at least 1, not {self.shingle_size}")
         return self
 
 
