@@ -26,6 +26,7 @@ class ServerSettings:
     constraints: str = "configs/doccano-constraints.txt"
     workers: int = 2
     concurrency: int = 1
+    database: str = "sqlite"
 
     @property
     def resolved_dir(self) -> Path:
