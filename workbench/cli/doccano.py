@@ -101,8 +101,10 @@ def down(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
     from workbench.doccano.config import load_settings
     from workbench.doccano.server import down as stop
 
-    pids = stop(_paths(load_settings(config), server_dir))
-    typer.echo(f"stopped Doccano (pids {', '.join(map(str, pids))})" if pids else "Doccano was not running")
+    stopped = stop(_paths(load_settings(config), server_dir))
+    typer.echo(f"stopped Doccano (pids {', '.join(map(str, stopped.doccano))})" if stopped.doccano else "Doccano was not running")
+    if stopped.database:
+        typer.echo(f"stopped its PostgreSQL server (pid {', '.join(map(str, stopped.database))})")
 
 
 @app.command("status")

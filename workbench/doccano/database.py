@@ -98,23 +98,38 @@ def _run(cmd: list[str], what: str, paths: PostgresPaths, env: dict | None = Non
     if result.returncode != 0:
         paths.setup_log.parent.mkdir(parents=True, exist_ok=True)
         with open(paths.setup_log, "a", encoding="utf-8") as fh:
-            fh.write(f"$ {' '.join(cmd[:4])} ...\n{result.stdout}{result.stderr}\n")
+            fh.write(f"$ {' '.join(cmd)}\n{result.stdout}{result.stderr}\n")  # no secret is ever on a command line
         raise WorkbenchError(f"{what} failed (exit {result.returncode}); see {paths.setup_log} and {paths.log}")
     return result.stdout
 
 
 def _prepare_folder(root: Path, paths: PostgresPaths) -> None:
     """The cluster's folder, owned by the user the server runs as (see the module docstring for root)."""
-    paths.folder.mkdir(exist_ok=True)
-    paths.folder.chmod(0o700)
+    account = None
     if os.geteuid() == 0:
         try:
             account = pwd.getpwnam(SYSTEM_USER)
         except KeyError:
             raise WorkbenchError(f"no `{SYSTEM_USER}` system user: install Debian's postgresql package") from None
+        closed = [p for p in root.resolve().parents if not _passable(p, account)]
+        if closed:
+            raise WorkbenchError(f"the `{SYSTEM_USER}` user, which runs PostgreSQL, cannot pass through {closed[0]} "
+                                 "(no x permission for it); put the server folder elsewhere (--dir)", path=root)
+    paths.folder.mkdir(exist_ok=True)
+    paths.folder.chmod(0o700)
+    if account is not None:
         os.chown(root, 0, account.pw_gid)
         root.chmod(0o710)
         os.chown(paths.folder, account.pw_uid, account.pw_gid)
+
+
+def _passable(folder: Path, account: pwd.struct_passwd) -> bool:
+    info = folder.stat()
+    if info.st_uid == account.pw_uid:
+        return bool(info.st_mode & 0o100)
+    if info.st_gid == account.pw_gid:
+        return bool(info.st_mode & 0o010)
+    return bool(info.st_mode & 0o001)
 
 
 def ensure_cluster(root: Path, password: str) -> PostgresPaths:

@@ -267,9 +267,16 @@ def stop(paths: ServerPaths, grace: float = 30.0) -> list[int]:
     return stop_recorded(paths.state_file, signal.SIGTERM, grace)
 
 
-def down(paths: ServerPaths) -> list[int]:
+@dataclass(frozen=True)
+class Stopped:
+    doccano: list[int]  # pids that were running
+    database: list[int]
+
+
+def down(paths: ServerPaths) -> Stopped:
     """Stop Doccano, then the PostgreSQL server `up` started for it, if any (a database stopped first fails open requests)."""
-    return stop(paths) + stop_postgres(paths.root)
+    doccano = stop(paths)
+    return Stopped(doccano, stop_postgres(paths.root))
 
 
 def up(paths: ServerPaths, constraints: Path, port: int, username: str, password: str | None,
