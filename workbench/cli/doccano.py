@@ -250,7 +250,7 @@ def bench(
                                settings.server.concurrency, settings.timeout)
             for kind in kinds
         ]
-    typer.echo(f"{annotators} annotators x {threads} threads, at most {seconds:g} s and {documents} documents each")
+    typer.echo(f"{annotators} annotators x {threads} thread{'s' if threads > 1 else ''}, at most {seconds:g} s and {documents} documents each")
     header = ("database", "requests", "seconds", "requests/s", "errors", "spans", "relations", "confirmed", "lost", "unexpected")
     rows = [(r.database, r.requests, f"{r.seconds:.1f}", f"{r.requests_per_second:.1f}", r.errors, r.spans, r.relations,
              r.confirmed, r.lost, r.unexpected) for r in results]
