@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
 import pytest
 from conftest import small_config, write_jsonl
 from typer.testing import CliRunner
@@ -134,3 +135,27 @@ def test_bench_scores_planted_pairs(tmp_path):
     assert r.true_pairs == r.found_pairs and r.mixed_groups == 0
     assert r.recall >= 0.9 and r.planted_pairs_in_one_split == r.planted_pairs
     assert r.build_peak_bytes > 0
+
+
+def test_synthetic_words_and_layout():
+    from workbench.corpus.synthetic import VOCABULARY, ArticleMaker
+
+    maker, plain = ArticleMaker(5), ArticleMaker(5)
+    # The guide table gives exactly the inverse-CDF answer of a plain searchsorted on the same numbers.
+    drawn = maker.draw(50_000)
+    expected = np.searchsorted(plain.cdf, plain.rng.random(50_000)).clip(max=VOCABULARY - 1)
+    assert np.array_equal(drawn, expected)
+    words, layout = maker.original()
+    text = maker.render(words, layout)
+    # Layout only adds capitals, commas, full stops and paragraph breaks: the words are the drawn ones, in order.
+    assert [token.strip(",.").lower() for token in text.split()] == maker.words[words].tolist()
+    sentences = [s for s in text.replace("\n\n", " ").split(". ") if s]
+    assert all(8 <= len(s.split()) <= 30 for s in sentences[:-1])
+    assert text == ArticleMaker(5).render(words, layout) and text.endswith(".")
+
+
+def test_synthetic_corpus_is_deterministic(tmp_path):
+    first = write_synthetic_corpus(tmp_path / "a", 120, duplicate_share=0.2, seed=4)
+    second = write_synthetic_corpus(tmp_path / "b", 120, duplicate_share=0.2, seed=4)
+    assert [f.read_bytes() for f in first.files] == [f.read_bytes() for f in second.files]
+    assert np.array_equal(first.families, second.families) and len(set(first.families.tolist())) < 120

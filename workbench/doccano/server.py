@@ -39,6 +39,7 @@ from workbench.doccano.processes import HOST, alive, process_record, stop_record
 from workbench.doccano.processes import read_state as read_state_file
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_json
+
 ADMIN_EMAIL = "admin@example.com"
 
 
@@ -296,15 +297,15 @@ def up(paths: ServerPaths, constraints: Path, port: int, username: str, password
     paths.root.chmod(0o700)
     progress("installing doccano (once; a few minutes)")
     ensure_installed(paths.venv, constraints, paths.logs / "install.log")
-    progress(f"starting the database ({database.label})")
-    database_url = open_database(paths, database)
     try:
+        progress(f"starting the database ({database.label})")
+        database_url = open_database(paths, database)
         progress("initialising the database and the admin user")
         init_server(paths, username, password, database_url)
         progress("starting the web server and the task queue")
         return start(paths, port, workers, concurrency, database_url=database_url, database=database.label)
     except BaseException:
-        stop_postgres(paths.root)
+        stop_postgres(paths.root)  # nothing of a failed `up` is left running
         raise
 
 
