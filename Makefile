@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WB := $(BIN)/workbench
 GOLD := annotations/gold/diplomatic.jsonl
 
-.PHONY: install browser demo crossval test corpus clean
+.PHONY: install browser postgresql demo crossval test corpus clean
 
 install: $(VENV)/.installed
 
@@ -39,8 +39,13 @@ crossval: install
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-# The tests start their own Doccano server (installed once into .doccano/venv).
-test: install browser
+# PostgreSQL (Debian's package) for `workbench doccano up --database postgresql` and its tests;
+# only its binaries are used (/usr/lib/postgresql/<version>/bin), no system cluster.
+postgresql:
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
+# The tests start their own Doccano servers (installed once into .doccano/venv), one on PostgreSQL.
+test: install browser postgresql
 	$(BIN)/python -m pytest
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -20,6 +21,27 @@ def load_pipeline(model: str | Path):
         return spacy.load(path)
     except (OSError, IOError) as exc:
         raise WorkbenchError(f"cannot load a spaCy pipeline: {exc}", path=model) from None
+
+
+@dataclass(frozen=True)
+class ArticleStream:
+    """Articles (doc_id, text, metadata) read lazily from a source, and how many there are."""
+
+    articles: Iterable[tuple[str, str, dict]]
+    total: int
+
+
+def read_articles(source: str | Path) -> ArticleStream:
+    """A built corpus (its rows, with their split), or .txt/.jsonl/folder/HF dataset sources."""
+    from workbench.corpus.ingest import is_hf_dataset_dir, read_source
+
+    if is_hf_dataset_dir(Path(source)):
+        from workbench.corpus.store import load_corpus
+
+        data = load_corpus(source)
+        return ArticleStream(((row["doc_id"], row["text"], {"split": row.get("split")}) for row in data), len(data))
+    raw = list(read_source(source))
+    return ArticleStream([(a.doc_id, a.text, {}) for a in raw], len(raw))
 
 
 def predict_records(nlp, articles: Iterable[tuple[str, str, dict]], batch_size: int = 16) -> Iterator[AnnotatedDoc]:

@@ -144,21 +144,23 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        fh = open(path, "rb")
     except OSError as exc:
         raise WorkbenchError(f"cannot read file: {exc.strerror or exc}", path=path) from None
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield number, None, f"not valid UTF-8 (byte {exc.start} of the line)"
-            continue
-        try:
-            yield number, json.loads(text), None
-        except json.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"
+    # Line by line: a file of a million articles is never in memory at once.
+    with fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, f"not valid UTF-8 (byte {exc.start} of the line)"
+                continue
+            try:
+                yield number, json.loads(text), None
+            except json.JSONDecodeError as exc:
+                yield number, None, f"not valid JSON: {exc.msg} (column {exc.colno})"
 
 
 def iter_records(path: str | Path) -> Iterator[tuple[int, AnnotatedDoc]]:

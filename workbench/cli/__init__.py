@@ -8,11 +8,11 @@ from workbench.cli.compare import compare
 from workbench.cli.crossval import crossval
 from workbench.cli.data import data
 from workbench.cli.evaluate import evaluate
-from workbench.cli.predict import predict
+from workbench.cli.predict import predict, predict_bench
 from workbench.cli.train_curve import train_curve
 
 # `workbench --help` lists the commands in the order of the workflow, not alphabetically.
-WORKFLOW = ("corpus", "doccano", "annotations", "data", "train", "train-curve", "evaluate", "crossval", "compare", "predict", "import", "benchmark")
+WORKFLOW = ("corpus", "doccano", "annotations", "data", "train", "train-curve", "evaluate", "crossval", "compare", "predict", "predict-bench", "import", "benchmark")
 
 
 class WorkflowOrder(TyperGroup):
@@ -32,6 +32,7 @@ app.add_typer(importers.app, name="import")
 app.add_typer(benchmark.app, name="benchmark")
 app.command("data")(data)
 app.command("predict")(predict)
+app.command("predict-bench")(predict_bench)
 app.command("evaluate")(evaluate)
 app.command("compare")(compare)
 app.command("crossval", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(crossval)

@@ -17,6 +17,8 @@ app.add_typer(annotator_app, name="annotator")
 
 CONFIG = typer.Option(Path("configs/doccano.yml"), "--config", help="Doccano settings")
 PROJECT = typer.Option(None, "--project", help="Doccano project (default: the config's; e.g. its review project)")
+DATABASE = typer.Option(None, "--database", help="sqlite (embedded) or postgresql (a server of its own from Debian's package) (default: the config's)")
+ENV_DATABASE_URL = "DOCCANO_DATABASE_URL"
 SERVER_DIR = typer.Option(None, "--dir", help="Local server directory (default: WORKBENCH_DOCCANO_DIR, else the config's)")
 
 
@@ -55,19 +57,26 @@ def _project(session, settings):
 @clean_errors
 def up(
     port: Optional[int] = typer.Option(None, help="Port on 127.0.0.1 (default: the config's, 8000)"),
+    database: Optional[str] = DATABASE,
+    database_url: Optional[str] = typer.Option(
+        None, "--database-url", envvar=ENV_DATABASE_URL, show_envvar=True,
+        help="An existing PostgreSQL server's postgres://USER:PASSWORD@HOST:PORT/DB instead of our own (the environment variable keeps the password off the command line)",
+    ),
     server_dir: Optional[Path] = SERVER_DIR,
     config: Path = CONFIG,
 ):
-    """Install Doccano 1.8.4 (once), create the admin user and start the server on 127.0.0.1."""
+    """Install Doccano 1.8.4 (once), start its database if it is ours, create the admin user and start the server on 127.0.0.1."""
     from tqdm import tqdm
 
     from workbench.doccano.config import DEFAULT_USERNAME, ENV_PASSWORD, ENV_USERNAME, load_settings
+    from workbench.doccano.database import POSTGRESQL, DatabaseChoice
     from workbench.doccano.server import up as start_server
 
     settings = load_settings(config)
     paths = _paths(settings, server_dir)
     username = os.environ.get(ENV_USERNAME) or DEFAULT_USERNAME
-    with tqdm(total=3, desc="doccano up", bar_format="{desc} (step {n}/{total}, {elapsed})") as bar:
+    choice = DatabaseChoice(POSTGRESQL, database_url) if database_url else DatabaseChoice(database or settings.server.database)
+    with tqdm(total=4, desc="doccano up", bar_format="{desc} (step {n}/{total}, {elapsed})") as bar:
         steps: list[str] = []
 
         def step(what: str) -> None:
@@ -78,22 +87,24 @@ def up(
 
         url = start_server(
             paths, Path(settings.server.constraints), port or settings.server.port, username, os.environ.get(ENV_PASSWORD),
-            settings.server.workers, settings.server.concurrency, step,
+            settings.server.workers, settings.server.concurrency, step, choice,
         )
         bar.update(1)
     where = f"from {ENV_PASSWORD}" if os.environ.get(ENV_PASSWORD) else f"in {paths.password_file} (readable only by you)"
-    typer.echo(f"Doccano runs at {url}; user {username}, password {where}")
+    typer.echo(f"Doccano runs at {url} on {choice.label}; user {username}, password {where}")
 
 
 @app.command("down")
 @clean_errors
 def down(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
-    """Stop the local server's processes (exactly those `up` started)."""
+    """Stop the local server's processes, and its own PostgreSQL server if it has one (exactly those `up` started)."""
     from workbench.doccano.config import load_settings
-    from workbench.doccano.server import stop
+    from workbench.doccano.server import down as stop
 
-    pids = stop(_paths(load_settings(config), server_dir))
-    typer.echo(f"stopped Doccano (pids {', '.join(map(str, pids))})" if pids else "Doccano was not running")
+    stopped = stop(_paths(load_settings(config), server_dir))
+    typer.echo(f"stopped Doccano (pids {', '.join(map(str, stopped.doccano))})" if stopped.doccano else "Doccano was not running")
+    if stopped.database:
+        typer.echo(f"stopped its PostgreSQL server (pid {', '.join(map(str, stopped.database))})")
 
 
 @app.command("status")
@@ -108,7 +119,8 @@ def status(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
         typer.echo("Doccano is not running" + (f" (stale processes: {state.pids})" if state.pids else ""))
         raise typer.Exit(1)
     pids = ", ".join(f"{name} pid {pid}" for name, pid in sorted(state.pids.items()))
-    typer.echo(f"Doccano runs at {state.url} ({pids}); {'answering' if state.healthy else 'NOT answering its health check'}")
+    health = "answering" if state.healthy else "NOT answering its health check"
+    typer.echo(f"Doccano runs at {state.url} on {state.database} ({pids}); {health}")
 
 
 @app.command("push")
@@ -268,21 +280,63 @@ def progress(project: Optional[str] = PROJECT, server_dir: Optional[Path] = SERV
 @app.command("bench")
 @clean_errors
 def bench(
-    n: int = typer.Argument(..., min=1, help="Number of synthetic articles"),
+    n: Optional[int] = typer.Argument(None, min=1, help="Push and pull this many synthetic articles (without --annotators)"),
+    annotators: Optional[int] = typer.Option(None, "--annotators", min=1, help="Load test: this many concurrent annotators"),
+    seconds: float = typer.Option(40.0, "--seconds", min=1, help="Load test: how long the annotators work"),
+    threads: int = typer.Option(1, "--threads", min=1, help="Load test: threads (and sessions) per annotator"),
+    documents: int = typer.Option(200, "--documents", min=1, help="Load test: documents every annotator works through (at most)"),
+    database: Optional[str] = typer.Option(
+        None, "--database", help="Load test on throwaway servers in a temporary folder: sqlite, postgresql or both (default: the running server)"
+    ),
     keep: bool = typer.Option(False, "--keep", help="Keep the benchmark project in Doccano afterwards"),
     server_dir: Optional[Path] = SERVER_DIR,
     config: Path = CONFIG,
 ):
-    """Push and pull N synthetic articles with pre-annotations; print documents per second for each."""
-    from workbench.doccano.bench import run_bench
+    """Push and pull N synthetic articles (documents/s), or load-test concurrent annotators (requests/s, errors, lost labels)."""
+    from workbench.doccano.bench import load_on_new_server, run_bench, run_load
     from workbench.doccano.config import load_settings
+    from workbench.doccano.database import DATABASES
+    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
     settings = load_settings(config)
-    session = _session(settings, server_dir)
-    result = run_bench(session, n, load_labels(settings.labels), settings.batch_size, keep)
-    typer.echo(f"push: {result.documents} documents in {result.push_seconds:.1f} s = {result.push_rate:.1f} documents/s")
-    typer.echo(f"pull: {result.pulled} documents in {result.pull_seconds:.1f} s = {result.pull_rate:.1f} documents/s")
+    scheme = load_labels(settings.labels)
+    if annotators is None:
+        if n is None:
+            raise WorkbenchError("give N (push and pull N articles) or --annotators N (load test)")
+        result = run_bench(_session(settings, server_dir), n, scheme, settings.batch_size, keep)
+        typer.echo(f"push: {result.documents} documents in {result.push_seconds:.1f} s = {result.push_rate:.1f} documents/s")
+        typer.echo(f"pull: {result.pulled} documents in {result.pull_seconds:.1f} s = {result.pull_rate:.1f} documents/s")
+        return
+
+    def load(session, label: str):
+        return run_load(session, scheme, annotators, seconds, threads, documents, label, settings.batch_size, keep)
+
+    if database is None:
+        session = _session(settings, server_dir)
+        results = [load(session, session.url)]
+    else:
+        kinds = DATABASES if database == "both" else (database,)
+        if any(kind not in DATABASES for kind in kinds):
+            raise WorkbenchError(f"--database must be one of {', '.join(DATABASES)} or both, not {database!r}")
+        paths = _paths(settings, server_dir)
+        results = [
+            load_on_new_server(kind, paths.venv, Path(settings.server.constraints), load, settings.server.workers,
+                               settings.server.concurrency, settings.timeout)
+            for kind in kinds
+        ]
+    typer.echo(f"{annotators} annotators x {threads} thread{'s' if threads > 1 else ''}, at most {seconds:g} s and {documents} documents each")
+    header = ("database", "requests", "seconds", "requests/s", "errors", "spans", "relations", "confirmed", "lost", "unexpected")
+    rows = [(r.database, r.requests, f"{r.seconds:.1f}", f"{r.requests_per_second:.1f}", r.errors, r.spans, r.relations,
+             r.confirmed, r.lost, r.unexpected) for r in results]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for r in results:
+        for sample in r.error_samples:
+            typer.echo(f"{r.database}: error: {sample}", err=True)
+    if any(r.lost for r in results):
+        raise WorkbenchError("labels were lost: the pulled snapshot lacks labels Doccano acknowledged (see 'lost')")
 
 
 @annotator_app.command("add")

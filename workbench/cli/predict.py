@@ -1,39 +1,65 @@
-"""`workbench predict`: annotate articles with a trained pipeline, as canonical records."""
+"""`workbench predict`: annotate articles with a trained pipeline, as canonical records, on a Dask cluster."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import List
 
 import typer
 
 from workbench import words
 from workbench.cli._common import clean_errors
 
+CLUSTER_HELP = "'local' (a Dask LocalCluster on this machine) or the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786"
+
 
 @clean_errors
 def predict(
     model: Path = typer.Argument(..., help="Trained pipeline"),
     source: Path = typer.Argument(..., help="Articles: .txt/.jsonl/folder/HF dataset, or a corpus built by `corpus build`"),
-    output: Path = typer.Option(..., "--output", "-o", help="JSONL file of predicted records"),
+    output: Path = typer.Option(..., "--output", "-o", help="OUT.jsonl: one file of predicted records; any other name: a folder of shard files"),
+    cluster: str = typer.Option("local", help=CLUSTER_HELP),
+    workers: int = typer.Option(1, min=1, help="Worker processes of the local cluster"),
+    shard_size: int = typer.Option(200, min=1, help="Articles per shard (one task, one output file)"),
 ):
-    """Write one predicted record (entities and relations) per article."""
-    from tqdm import tqdm
-
-    from workbench.corpus.ingest import is_hf_dataset_dir, read_source
-    from workbench.predict import load_pipeline, predict_records
+    """Write one predicted record (entities and relations) per article; a rerun after a crash redoes only missing shards."""
+    from workbench.predict import read_articles
+    from workbench.predict_cluster import predict_to_shards, read_shards
     from workbench.records import write_records
 
-    nlp = load_pipeline(model)
-    if is_hf_dataset_dir(source):
-        from workbench.corpus.store import load_corpus
-
-        data = load_corpus(source)
-        articles = ((row["doc_id"], row["text"], {"split": row.get("split")}) for row in data)
-        total = len(data)
+    one_file = output.suffix == ".jsonl"
+    folder = output.with_name(output.name + ".shards") if one_file else output
+    stream = read_articles(source)
+    run = predict_to_shards(
+        model, stream.articles, folder, source=str(source.resolve()), total=stream.total,
+        cluster=cluster, workers=workers, shard_size=shard_size,
+    )
+    kept = f", {run.reused} kept from an earlier run" if run.reused else ""
+    typer.echo(
+        f"predicted {words.count(run.documents, 'document')} in {words.count(run.shards, 'shard')}{kept} "
+        f"({run.workers} workers, {run.words_per_second:.0f} words/s)"
+    )
+    if one_file:
+        count = write_records(output, read_shards(folder))
+        shutil.rmtree(folder)
+        typer.echo(f"wrote {words.count(count, 'predicted document')} to {output}")
     else:
-        raw = list(read_source(source))
-        articles = ((a.doc_id, a.text, {}) for a in raw)
-        total = len(raw)
-    records = tqdm(predict_records(nlp, articles), total=total, desc="predict", unit="doc", disable=total < 20)
-    count = write_records(output, records)
-    typer.echo(f"wrote {words.count(count, 'predicted document')} to {output}")
+        typer.echo(f"shards in {folder}")
+
+
+@clean_errors
+def predict_bench(
+    model: Path = typer.Argument(..., help="Trained pipeline"),
+    source: Path = typer.Argument(..., help="Articles, as for `workbench predict`"),
+    workers: List[int] = typer.Option([1, 2], help="Worker counts to compare (repeat the option)"),
+    shard_size: int = typer.Option(50, min=1, help="Articles per shard"),
+):
+    """Predict the same articles on LocalClusters of each worker count; print words/s and check the outputs are identical."""
+    from workbench.predict_cluster import bench_workers
+
+    for result in bench_workers(model, source, workers, shard_size):
+        typer.echo(
+            f"workers {result.run.workers}: {result.run.documents} documents, {result.run.words} words in "
+            f"{result.run.seconds:.1f} s: {result.run.words_per_second:.0f} words/s (output sha256 {result.sha256[:12]})"
+        )

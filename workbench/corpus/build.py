@@ -1,20 +1,33 @@
-"""Build the canonical corpus: read, deduplicate, group, split, store."""
+"""Build the canonical corpus: read in shards, deduplicate, group, split, store.
+
+Two streaming passes over the sources. The first keeps only ids, hashes and
+MinHash signatures (never the texts) to find exact and near-duplicates; groups
+and splits follow from them. The second reads the sources again and writes the
+kept articles with their split. Memory is bounded by a shard plus a few hundred
+bytes per article, not by the corpus.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from workbench.corpus.dedupe import ExactDuplicate, drop_exact_duplicates, group_articles
-from workbench.corpus.ingest import RawArticle, dumps_meta, read_sources
-from workbench.corpus.split import assign_splits, load_assignments, save_assignments
-from workbench.corpus.store import save_corpus
-from workbench.errors import WorkbenchError
 from typing import Dict, List
 
 from pydantic import BaseModel, StrictInt, StrictStr, confloat
+from tqdm import tqdm
 
+from workbench.corpus.dedupe import (
+    ExactDuplicate,
+    MinHashSettings,
+    NearDuplicateFinder,
+    NearDuplicatePair,
+    group_articles,
+)
+from workbench.corpus.ingest import dumps_meta, iter_shards, text_sha256
+from workbench.corpus.split import assign_splits, load_assignments, save_assignments
+from workbench.corpus.store import CorpusWriter
+from workbench.errors import WorkbenchError
 from workbench.yamlconfig import load_optional_yaml_model
 
 log = logging.getLogger(__name__)
@@ -29,11 +42,22 @@ class CorpusConfig(BaseModel):
     splits_file: StrictStr = "corpus/splits.json"
     ratios: Dict[StrictStr, confloat(ge=0)] = {"train": 0.6, "dev": 0.2, "test": 0.2}
     seed: StrictInt = 13
-    near_duplicate_threshold: confloat(ge=0, le=1) = 0.8
+    # Near-duplicates: estimated Jaccard similarity of word shingles, by MinHash LSH.
+    near_duplicate_threshold: confloat(ge=0, le=1) = 0.5
+    minhash_num_perm: StrictInt = 128
+    minhash_bands: StrictInt = 32
+    shingle_size: StrictInt = 3
     keep_together: List[List[StrictStr]] = []
+    # Articles read and sketched at a time: memory is bounded by a shard.
+    shard_size: StrictInt = 10_000
 
     class Config:
         extra = "forbid"
+
+    def minhash(self) -> MinHashSettings:
+        return MinHashSettings(
+            self.near_duplicate_threshold, self.minhash_num_perm, self.minhash_bands, self.shingle_size
+        ).check()
 
 
 def load_corpus_config(path: str | Path = DEFAULT_CONFIG) -> CorpusConfig:
@@ -46,48 +70,104 @@ class BuildResult:
     documents: int
     split_counts: dict[str, int]
     exact_duplicates: list[ExactDuplicate]
-    near_duplicate_pairs: list[tuple[str, str, float]]
+    near_duplicate_pairs: list[NearDuplicatePair]
     groups: int
 
 
-def check_unique_ids(articles: list[RawArticle]) -> None:
-    seen: dict[str, RawArticle] = {}
-    for article in articles:
-        first = seen.setdefault(article.doc_id, article)
-        if first is not article and first.sha256 != article.sha256:
-            raise WorkbenchError(
-                f"document id {article.doc_id!r} is used for two different texts (also in {first.source})",
-                path=article.source,
-            )
+@dataclass
+class _Survey:
+    """What the first pass keeps: per id its text hash and source; per text hash the id kept (the smallest)."""
+
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)
+    losers: list[str] = field(default_factory=list)
+    same_id_copies: list[ExactDuplicate] = field(default_factory=list)
+    key_sha: list[str] = field(default_factory=list)
+
+    def exact_duplicates(self) -> list[ExactDuplicate]:
+        dropped = [ExactDuplicate(d, self.kept[self.seen[d][0]], self.seen[d][1]) for d in self.losers]
+        return sorted(dropped + self.same_id_copies, key=lambda d: (d.dropped, d.source))
+
+
+def _survey(config: CorpusConfig, finder: NearDuplicateFinder) -> _Survey:
+    survey = _Survey()
+    bar = tqdm(desc="corpus: hash and sketch", unit="article", disable=None)
+    for shard in iter_shards(config.sources, config.shard_size):
+        new_texts = []
+        for article in shard:
+            sha = text_sha256(article.text)
+            earlier = survey.seen.get(article.doc_id)
+            if earlier is not None:
+                if earlier[0] != sha:
+                    raise WorkbenchError(
+                        f"document id {article.doc_id!r} is used for two different texts (also in {earlier[1]})",
+                        path=article.source,
+                    )
+                survey.same_id_copies.append(ExactDuplicate(article.doc_id, article.doc_id, article.source))
+                continue
+            survey.seen[article.doc_id] = (sha, article.source)
+            first = survey.kept.get(sha)
+            if first is None:
+                survey.kept[sha] = article.doc_id
+                survey.key_sha.append(sha)
+                new_texts.append(article.text)
+            else:
+                # The first in id order is kept; the other one is an exact duplicate of it.
+                survey.kept[sha] = min(first, article.doc_id)
+                survey.losers.append(max(first, article.doc_id))
+        finder.add(new_texts)
+        bar.update(len(shard))
+    bar.close()
+    return survey
+
+
+def _near_pairs(survey: _Survey, finder: NearDuplicateFinder) -> list[NearDuplicatePair]:
+    pairs = []
+    for key_a, key_b, score in finder.pairs():
+        a, b = sorted((survey.kept[survey.key_sha[key_a]], survey.kept[survey.key_sha[key_b]]))
+        pairs.append(NearDuplicatePair(a, b, score))
+    return sorted(pairs, key=lambda p: (p.a, p.b))
+
+
+def _write(config: CorpusConfig, survey: _Survey, splits: dict[str, str], group_of: dict[str, str]) -> int:
+    writer = CorpusWriter(config.output)
+    try:
+        with tqdm(total=len(splits), desc="corpus: write", unit="article", disable=None) as bar:
+            for shard in iter_shards(config.sources, config.shard_size):
+                for a in shard:
+                    if splits.get(a.doc_id) is None or survey.kept.get(text_sha256(a.text)) != a.doc_id:
+                        continue
+                    # Taken out so that a second copy under the same id is not written twice.
+                    split = splits.pop(a.doc_id)
+                    row = {"doc_id": a.doc_id, "text": a.text, "sha256": text_sha256(a.text), "split": split,
+                           "group": group_of[a.doc_id], "source": a.source, "date": a.date, "meta": dumps_meta(a.meta)}
+                    writer.write(row)
+                    bar.update(1)
+        if splits:
+            missing = sorted(splits)[:3]
+            raise WorkbenchError(f"the sources changed during the build ({', '.join(missing)} ... no longer found); run it again")
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.finish()
+    return writer.count
 
 
 def build_corpus(config: CorpusConfig) -> BuildResult:
-    articles = read_sources(config.sources)
-    if not articles:
+    finder = NearDuplicateFinder(config.minhash())
+    survey = _survey(config, finder)
+    if not survey.seen:
         raise WorkbenchError(f"no articles found in {', '.join(config.sources)}")
-    check_unique_ids(articles)
-    articles, exact = drop_exact_duplicates(articles)
-    groups, pairs = group_articles(articles, config.near_duplicate_threshold, config.keep_together)
+    pairs = _near_pairs(survey, finder)
+    del finder
+    groups = group_articles(survey.kept.values(), pairs, config.keep_together)
     previous = load_assignments(config.splits_file)
     splits = assign_splits(groups, previous, config.ratios, config.seed)
+    counts = {name: sum(1 for s in splits.values() if s == name) for name in ("train", "dev", "test")}
     # Stored so that later steps (cross-validation folds) keep a group together without recomputing it.
     group_of = {doc_id: name for name, members in groups.items() for doc_id in members}
-    rows = [
-        {
-            "doc_id": a.doc_id,
-            "text": a.text,
-            "sha256": a.sha256,
-            "split": splits[a.doc_id],
-            "group": group_of[a.doc_id],
-            "source": a.source,
-            "date": a.date,
-            "meta": dumps_meta(a.meta),
-        }
-        for a in articles
-    ]
-    save_corpus(rows, config.output)
+    documents = _write(config, survey, dict(splits), group_of)
     # Articles that left the corpus keep their lock entry, so they return to
     # the same split if they come back.
     save_assignments(config.splits_file, {**previous, **splits}, config.ratios, config.seed)
-    counts = {name: sum(1 for s in splits.values() if s == name) for name in ("train", "dev", "test")}
-    return BuildResult(len(rows), counts, exact, pairs, len(groups))
+    return BuildResult(documents, counts, survey.exact_duplicates(), pairs, len(groups))

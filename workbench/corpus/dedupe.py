@@ -1,37 +1,135 @@
-"""Drop exact duplicates and group near-duplicates so that a group never straddles two splits."""
+"""Find exact and near-duplicate articles, streaming, and group them so that a group never straddles two splits.
+
+Near-duplicates are found with MinHash LSH (rensa): each article becomes a
+MinHash signature of its word shingles, the LSH index proposes candidates that
+share a band, and a candidate pair is kept when the signatures estimate a
+Jaccard similarity at or above the threshold. Only the signatures stay in
+memory, never the texts, so a corpus is read one shard at a time.
+"""
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from workbench.corpus.ingest import RawArticle
+from workbench.errors import WorkbenchError
+
+# A fixed seed: the same articles give the same signatures, pairs and groups.
+MINHASH_SEED = 20240531
+_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "“”‘’—–…«»"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExactDuplicate:
     dropped: str
     kept: str
     source: str
 
 
-def drop_exact_duplicates(articles: list[RawArticle]) -> tuple[list[RawArticle], list[ExactDuplicate]]:
-    """Keep the first article of each text (articles are processed in id order)."""
-    kept: dict[str, RawArticle] = {}
-    duplicates = []
-    for article in sorted(articles, key=lambda a: a.doc_id):
-        first = kept.get(article.sha256)
-        if first is None:
-            kept[article.sha256] = article
-        else:
-            duplicates.append(ExactDuplicate(article.doc_id, first.doc_id, article.source))
-    return sorted(kept.values(), key=lambda a: a.doc_id), duplicates
+@dataclass(frozen=True)
+class NearDuplicatePair:
+    """Two kept articles (a < b by id) whose estimated Jaccard similarity is `score`."""
+
+    a: str
+    b: str
+    score: float
+
+    def __iter__(self):
+        # Unpacks as (a, b, score), as the pairs did before they had a name.
+        return iter((self.a, self.b, self.score))
+
+
+@dataclass(frozen=True)
+class MinHashSettings:
+    """How near-duplicates are found: Jaccard threshold on word shingles, signature size, LSH bands."""
+
+    threshold: float = 0.5
+    num_perm: int = 128
+    bands: int = 32
+    shingle_size: int = 3
+
+    def check(self) -> "MinHashSettings":
+        if not 0 < self.threshold <= 1:
+            raise WorkbenchError(f"near_duplicate_threshold must be in (0, 1], not {self.threshold}")
+        if self.num_perm < 1 or self.bands < 1 or self.num_perm % self.bands:
+            raise WorkbenchError(
+                f"minhash_num_perm ({self.num_perm}) must be a positive multiple of minhash_bands ({self.bands})"
+            )
+        if self.shingle_size < 1:
+            raise WorkbenchError(f"shingle_size must be at least 1, not {self.shingle_size}")
+        return self
+
+
+def shingles(text: str, size: int) -> list[str]:
+    """Word `size`-grams of the lower-cased text with punctuation removed (the whole text if it has fewer words)."""
+    words = text.lower().translate(_PUNCTUATION).split()
+    if len(words) <= size:
+        # A text of punctuation only still gets a token, so two such texts are not "identical" empty sets.
+        return [" ".join(words) or text.strip()]
+    if size == 1:
+        return words
+    return [" ".join(gram) for gram in zip(*(words[i:] for i in range(size)))]
+
+
+class NearDuplicateFinder:
+    """Streaming MinHash LSH: add texts shard by shard under integer keys 0, 1, 2, ...; read the pairs at the end.
+
+    Each new text is queried against everything added before it, so every pair is
+    found once, by its later member.
+    """
+
+    def __init__(self, settings: MinHashSettings):
+        from rensa import RMinHashLSH
+
+        self.settings = settings
+        self._lsh = RMinHashLSH(settings.threshold, settings.num_perm, settings.bands)
+        self._signatures: list[np.ndarray] = []
+        self._starts: list[int] = []
+        self._size = 0
+        self._pairs: list[tuple[int, int, float]] = []
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, texts: list[str]) -> int:
+        """Index one shard of texts; returns the key of its first text."""
+        first = self._size
+        # Shingle lists take ~60 bytes a word: sketch a thousand texts at a time, whatever the shard size.
+        for start in range(0, len(texts), 1000):
+            self._add_batch(texts[start : start + 1000])
+        return first
+
+    def _add_batch(self, texts: list[str]) -> None:
+        from rensa import RMinHash
+
+        s = self.settings
+        first = self._size
+        minhashes = RMinHash.from_token_sets([shingles(t, s.shingle_size) for t in texts], s.num_perm, MINHASH_SEED)
+        block = np.array([m.digest() for m in minhashes], dtype=np.uint32)
+        self._signatures.append(block)
+        self._starts.append(first)
+        for offset, minhash in enumerate(minhashes):
+            key = first + offset
+            for other in self._lsh.query(minhash):
+                score = float(np.mean(self._signature(other) == block[offset]))
+                if score >= s.threshold:
+                    self._pairs.append((int(other), key, round(score, 4)))
+            self._lsh.insert(key, minhash)
+        self._size += len(texts)
+
+    def _signature(self, key: int) -> np.ndarray:
+        shard = int(np.searchsorted(self._starts, key, side="right")) - 1
+        return self._signatures[shard][key - self._starts[shard]]
+
+    def pairs(self) -> list[tuple[int, int, float]]:
+        """(earlier key, later key, estimated Jaccard) for every pair at or above the threshold."""
+        return sorted(self._pairs)
 
 
 class UnionFind:
-    def __init__(self, items: list[str]):
+    def __init__(self, items):
         self.parent = {item: item for item in items}
 
     def find(self, item: str) -> str:
@@ -56,38 +154,15 @@ class UnionFind:
         return {root: sorted(members) for root, members in sorted(out.items())}
 
 
-def near_duplicate_pairs(
-    articles: list[RawArticle], threshold: float, chunk_size: int = 1000
-) -> list[tuple[str, str, float]]:
-    """Pairs of articles whose TF-IDF cosine similarity is at least `threshold`.
-
-    Works in chunks of rows so that 100k articles need no dense n-by-n matrix.
-    """
-    if len(articles) < 2:
-        return []
-    matrix = TfidfVectorizer(sublinear_tf=True, dtype=np.float32).fit_transform([a.text for a in articles])
-    pairs = []
-    for start in range(0, matrix.shape[0], chunk_size):
-        block = (matrix[start : start + chunk_size] @ matrix.T).tocoo()
-        for row, col, score in zip(block.row, block.col, block.data):
-            i = start + int(row)
-            if i < col and score >= threshold:
-                pairs.append((articles[i].doc_id, articles[int(col)].doc_id, round(float(score), 4)))
-    return pairs
-
-
 def group_articles(
-    articles: list[RawArticle], threshold: float, keep_together: list[list[str]] | None = None
-) -> tuple[dict[str, list[str]], list[tuple[str, str, float]]]:
-    """Group ids by near-duplicate text and by the configured keep-together lists."""
-    ids = [a.doc_id for a in articles]
-    known = set(ids)
+    ids, pairs: list[NearDuplicatePair], keep_together: list[list[str]] | None = None
+) -> dict[str, list[str]]:
+    """Group ids that are near-duplicates or listed together under keep_together."""
     finder = UnionFind(ids)
-    pairs = near_duplicate_pairs(articles, threshold)
-    for a, b, _ in pairs:
-        finder.union(a, b)
+    for pair in pairs:
+        finder.union(pair.a, pair.b)
     for linked in keep_together or []:
-        present = [doc_id for doc_id in linked if doc_id in known]
+        present = [doc_id for doc_id in linked if doc_id in finder.parent]
         for other in present[1:]:
             finder.union(present[0], other)
-    return finder.groups(), pairs
+    return finder.groups()

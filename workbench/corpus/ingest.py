@@ -50,7 +50,14 @@ def read_txt(path: Path) -> RawArticle:
     except UnicodeDecodeError as exc:
         raise WorkbenchError(f"not valid UTF-8 at byte {exc.start}", path=path) from None
     text, date = split_header(raw)
+    check_not_empty(text, path)
     return RawArticle(doc_id=path.stem, text=text, source=str(path), date=date)
+
+
+def check_not_empty(text: str, path: Path, line: int | None = None, where: str = "") -> None:
+    # An empty article would be locked into corpus/splits.json for ever; stop before anything is written.
+    if not text.strip():
+        raise WorkbenchError(f"empty article{where}: no text, or only whitespace", path=path, line=line)
 
 
 def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> RawArticle:
@@ -58,6 +65,7 @@ def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> R
     if text_key is None:
         raise WorkbenchError(f"no text field (one of {', '.join(_TEXT_FIELDS)})", path=path, line=line)
     text = row[text_key]
+    check_not_empty(text, path, line, where=f" at {source[len(str(path)):]}" if line is None else "")
     id_key = next((k for k in _ID_FIELDS if row.get(k) not in (None, "")), None)
     # Without an id, the content hash is the only id that stays stable as files change.
     doc_id = str(row[id_key]) if id_key else text_sha256(text)[:16]
@@ -85,9 +93,13 @@ def read_hf_dataset(path: Path) -> Iterator[RawArticle]:
     data = load_from_disk(str(path))
     parts = data.items() if isinstance(data, DatasetDict) else [(None, data)]
     for part_name, part in parts:
-        for index, row in enumerate(part):
-            source = f"{path}[{part_name}:{index}]" if part_name else f"{path}[{index}]"
-            yield _article_from_row(dict(row), source, path, None)
+        index = 0
+        # Arrow batches: one batch of rows in memory, however large the dataset.
+        for batch in part.iter(batch_size=1000):
+            for values in zip(*batch.values()):
+                source = f"{path}[{part_name}:{index}]" if part_name else f"{path}[{index}]"
+                yield _article_from_row(dict(zip(batch, values)), source, path, None)
+                index += 1
 
 
 def read_source(path: str | Path) -> Iterator[RawArticle]:
@@ -111,8 +123,17 @@ def read_source(path: str | Path) -> Iterator[RawArticle]:
         raise WorkbenchError("unsupported input: expected .txt, .jsonl or a saved Hugging Face dataset", path=path)
 
 
-def read_sources(paths: list[str | Path]) -> list[RawArticle]:
-    return [article for path in paths for article in read_source(path)]
+def iter_shards(paths: list[str | Path], size: int = 10_000) -> Iterator[list[RawArticle]]:
+    """The articles of all sources, in lists of at most `size`: memory is bounded by a shard, not the corpus."""
+    shard: list[RawArticle] = []
+    for path in paths:
+        for article in read_source(path):
+            shard.append(article)
+            if len(shard) >= size:
+                yield shard
+                shard = []
+    if shard:
+        yield shard
 
 
 def dumps_meta(meta: dict) -> str:

@@ -28,6 +28,8 @@ class ServerSettings(BaseModel):
     constraints: StrictStr = "configs/doccano-constraints.txt"
     workers: StrictInt = 2
     concurrency: StrictInt = 1
+    # sqlite (Doccano's embedded default) or postgresql (a local server `up` starts).
+    database: StrictStr = "sqlite"
 
     class Config:
         extra = "forbid"

@@ -199,11 +199,10 @@ def records_predictor(records: Iterable[AnnotatedDoc]) -> Predictor:
 
 
 def model_predictor(model: str | Path) -> Predictor:
-    """Pre-annotations from a trained spaCy pipeline, predicted batch by batch for the articles being uploaded."""
-    from workbench.predict import load_pipeline, predict_records
+    """Pre-annotations from a trained spaCy pipeline, predicted batch by batch on a Dask LocalCluster (`workbench predict`'s path)."""
+    from workbench.predict_cluster import ClusterPredictor
 
-    nlp = load_pipeline(model)
-    return lambda batch: list(predict_records(nlp, batch))
+    return ClusterPredictor(model)
 
 
 def push(

@@ -8,6 +8,8 @@ Layout of the server directory (default .doccano/, gitignored):
     server.json      url, port and the process ids of the web server and the task queue
     admin-password   the admin password `up` generated when DOCCANO_PASSWORD was unset (mode 0600)
     secret-key       Django's SECRET_KEY for this server (mode 0600)
+    postgres/, database.json, database-password
+                     with `up --database postgresql`: its own PostgreSQL server (workbench/doccano/database.py)
 
 Everything listens on 127.0.0.1 only. `doccano webserver` binds 0.0.0.0, so the
 web server is the same gunicorn application started the way `doccano webserver`
@@ -17,7 +19,6 @@ starts it, but bound to loopback; the task queue is `doccano task`.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import signal
@@ -31,10 +32,14 @@ from pathlib import Path
 from typing import Callable
 
 from workbench.doccano.client import ping
+from workbench.doccano.database import (
+    SQLITE, DatabaseChoice, database_url, new_password, postgres_paths, start_postgres, stop_postgres,
+)
+from workbench.doccano.processes import HOST, alive, process_record, stop_recorded
+from workbench.doccano.processes import read_state as read_state_file
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_json
 
-HOST = "127.0.0.1"
 ADMIN_EMAIL = "admin@example.com"
 
 
@@ -65,6 +70,7 @@ class ServerStatus:
     url: str | None
     pids: dict[str, int]
     healthy: bool
+    database: str = SQLITE
 
 
 # Installation
@@ -93,7 +99,11 @@ def ensure_installed(venv: Path, constraints: Path, log: Path) -> bool:
     # Without its stamp, a failed or interrupted install is redone next time.
     stamp.unlink(missing_ok=True)
     _run([sys.executable, "-m", "venv", "--clear", str(venv)], log, "creating the Doccano virtual environment")
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "doccano", "-c", str(constraints.resolve())],
+    # psycopg2-binary is Doccano's PostgreSQL driver (`up --database postgresql`). doccano
+    # 1.8.4 documents `pip install 'doccano[postgresql]'`, but its wheel's metadata gives
+    # that extra no requirement at all, so the driver is named here.
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "doccano", "psycopg2-binary",
+          "-c", str(constraints.resolve())],
          log, "installing doccano (see the log)")
     stamp.write_text(digest + "\n")
     return True
@@ -132,8 +142,10 @@ def read_password(paths: ServerPaths) -> str | None:
         return None
 
 
-def _doccano_env(paths: ServerPaths) -> dict[str, str]:
-    # What `doccano` sets up for itself (backend/cli.py), plus our own secret key.
+def _doccano_env(paths: ServerPaths, database_url: str | None = None) -> dict[str, str]:
+    # What `doccano` sets up for itself (backend/cli.py), plus our own secret key. Without
+    # a database URL, SQLite in the data folder; with one, Doccano's task queue also uses
+    # that database as its broker (its settings derive CELERY_BROKER_URL from it).
     home = str(paths.data)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCCANO_", "DJANGO_", "CELERY_", "DATABASE_"))}
     env.update(
@@ -141,7 +153,7 @@ def _doccano_env(paths: ServerPaths) -> dict[str, str]:
         STANDALONE="True",
         DEBUG="False",
         DJANGO_SETTINGS_MODULE="config.settings.production",
-        DATABASE_URL=f"sqlite:///{home}/db.sqlite3",
+        DATABASE_URL=database_url or f"sqlite:///{home}/db.sqlite3",
         MEDIA_ROOT=f"{home}/media",
         SECRET_KEY=_private_file(paths.secret_file, lambda: secrets.token_urlsafe(48)),
         PYTHONUNBUFFERED="1",
@@ -156,15 +168,17 @@ def _backend_dir(paths: ServerPaths) -> Path:
     return found[0]
 
 
-def init_server(paths: ServerPaths, username: str, password: str | None) -> None:
+def init_server(paths: ServerPaths, username: str, password: str | None, database_url: str | None = None) -> None:
     """`doccano init` (database and roles) once, then `doccano createuser` for the admin every time.
 
-    The password reaches createuser through the environment, never the command line (which `ps` shows).
+    On a database server `doccano init` runs every time: it only applies missing
+    migrations and roles. The password reaches createuser through the environment,
+    never the command line (which `ps` shows).
     """
-    env = _doccano_env(paths)
+    env = _doccano_env(paths, database_url)
     paths.data.mkdir(parents=True, exist_ok=True)
     log = paths.logs / "init.log"
-    if not (paths.data / "db.sqlite3").exists():
+    if database_url or not (paths.data / "db.sqlite3").exists():
         _run([str(paths.bin("doccano")), "init"], log, "`doccano init`", env)
     if password is None:
         password = _private_file(paths.password_file, lambda: secrets.token_urlsafe(18))
@@ -180,27 +194,8 @@ def init_server(paths: ServerPaths, username: str, password: str | None) -> None
 # Processes
 
 
-def _start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (None if it is gone): with the pid, it names one process, never a reused pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] in ("Z", "X"):  # exited, not yet reaped by its parent
-        return None
-    return int(fields[19])
-
-
-def _alive(proc: dict) -> bool:
-    return proc.get("start_ticks") is not None and _start_ticks(proc["pid"]) == proc["start_ticks"]
-
-
 def read_state(paths: ServerPaths) -> dict | None:
-    try:
-        return json.loads(paths.state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return read_state_file(paths.state_file)
 
 
 def local_url(paths: ServerPaths) -> str | None:
@@ -213,9 +208,9 @@ def status(paths: ServerPaths) -> ServerStatus:
     state = read_state(paths)
     if not state:
         return ServerStatus(False, None, {}, False)
-    alive = {p["name"]: p["pid"] for p in state.get("processes", []) if _alive(p)}
-    running = len(alive) == len(state.get("processes", [])) > 0
-    return ServerStatus(running, state.get("url"), alive, running and ping(state["url"]))
+    running_pids = {p["name"]: p["pid"] for p in state.get("processes", []) if alive(p)}
+    running = len(running_pids) == len(state.get("processes", [])) > 0
+    return ServerStatus(running, state.get("url"), running_pids, running and ping(state["url"]), state.get("database", SQLITE))
 
 
 def _port_free(port: int) -> bool:
@@ -235,16 +230,15 @@ def _spawn(name: str, cmd: list[str], paths: ServerPaths, env: dict) -> dict:
         # A session of its own: `down` signals this process group and nothing else.
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 cwd=paths.data, start_new_session=True)
-    for _ in range(50):
-        ticks = _start_ticks(proc.pid)
-        if ticks is not None:
-            break
-        time.sleep(0.01)
-    return {"name": name, "pid": proc.pid, "start_ticks": ticks}
+    return process_record(name, proc.pid)
 
 
-def start(paths: ServerPaths, port: int, workers: int = 2, concurrency: int = 1, wait: float = 180.0) -> str:
-    """Start the web server and the task queue, record their pids, and wait until Doccano answers; return its URL."""
+def start(paths: ServerPaths, port: int, workers: int = 2, concurrency: int = 1, wait: float = 180.0,
+          database_url: str | None = None, database: str = SQLITE) -> str:
+    """Start the web server and the task queue, record their pids, and wait until Doccano answers; return its URL.
+
+    database_url: Doccano's DATABASE_URL (None: SQLite); database: what to record and show of it (no password).
+    """
     current = status(paths)
     if current.running:
         raise WorkbenchError(f"Doccano already runs at {current.url} (pids {sorted(current.pids.values())}); `workbench doccano down` first")
@@ -252,7 +246,7 @@ def start(paths: ServerPaths, port: int, workers: int = 2, concurrency: int = 1,
         stop(paths)
     if not _port_free(port):
         raise WorkbenchError(f"port {port} on {HOST} is in use; choose another with --port")
-    env = _doccano_env(paths)
+    env = _doccano_env(paths, database_url)
     url = f"http://{HOST}:{port}"
     web = [str(paths.bin("python")), "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
            "--chdir", str(_backend_dir(paths)), "--capture-output", "--log-level", "info", "config.wsgi"]
@@ -261,6 +255,7 @@ def start(paths: ServerPaths, port: int, workers: int = 2, concurrency: int = 1,
     write_json(paths.state_file, {
         "url": url,
         "port": port,
+        "database": database,
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "processes": processes,
     })
@@ -271,7 +266,7 @@ def start(paths: ServerPaths, port: int, workers: int = 2, concurrency: int = 1,
 def _wait_ready(paths: ServerPaths, url: str, processes: list[dict], wait: float) -> None:
     deadline = time.monotonic() + wait
     while not ping(url, timeout=10):
-        dead = [p["name"] for p in processes if not _alive(p)]
+        dead = [p["name"] for p in processes if not alive(p)]
         if dead or time.monotonic() > deadline:
             stop(paths)
             why = f"the {' and '.join(dead)} process exited" if dead else f"it did not answer within {wait:g} s"
@@ -280,59 +275,67 @@ def _wait_ready(paths: ServerPaths, url: str, processes: list[dict], wait: float
 
 
 def stop(paths: ServerPaths, grace: float = 30.0) -> list[int]:
-    """Stop exactly the processes recorded in the pid file, and their children; return the pids that were running.
-
-    SIGTERM goes to the recorded processes only: gunicorn and celery then stop
-    their own workers (a celery worker signalled directly hangs its parent's warm
-    shutdown). Whatever is left of their process groups after `grace` is killed.
-    """
-    state = read_state(paths)
-    if not state:
-        return []
-    running = [p for p in state.get("processes", []) if _alive(p)]
-    for proc in running:
-        _signal(proc["pid"], signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while any(_alive(p) for p in running) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for proc in running:
-        # The recorded pid leads its own process group (start_new_session), so the
-        # group holds that process and the workers it forked, nothing else.
-        if _alive(proc) or _group_exists(proc["pid"]):
-            _signal(proc["pid"], signal.SIGKILL, group=True)
-    paths.state_file.unlink(missing_ok=True)
-    return [p["pid"] for p in running]
+    """Stop exactly Doccano's processes recorded in the pid file, and their children; return the pids that were running."""
+    return stop_recorded(paths.state_file, signal.SIGTERM, grace)
 
 
-def _group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+@dataclass(frozen=True)
+class Stopped:
+    doccano: list[int]  # pids that were running
+    database: list[int]
 
 
-def _signal(pid: int, sig: int, group: bool = False) -> None:
-    try:
-        (os.killpg if group else os.kill)(pid, sig)
-    except ProcessLookupError:
-        pass
+def down(paths: ServerPaths) -> Stopped:
+    """Stop Doccano, then the PostgreSQL server `up` started for it, if any (a database stopped first fails open requests)."""
+    doccano = stop(paths)
+    return Stopped(doccano, stop_postgres(paths.root))
 
 
 def up(paths: ServerPaths, constraints: Path, port: int, username: str, password: str | None,
-       workers: int = 2, concurrency: int = 1, progress: Callable[[str], None] = lambda step: None) -> str:
-    """Install if needed, initialise, create the admin and start; return the URL (at once if it runs already)."""
+       workers: int = 2, concurrency: int = 1, progress: Callable[[str], None] = lambda step: None,
+       database: DatabaseChoice = DatabaseChoice()) -> str:
+    """Install if needed, start the database if it is ours, initialise, create the admin and start; return the URL.
+
+    If Doccano runs already on the same database, its URL at once.
+    """
     current = status(paths)
     if current.running:
+        if current.database != database.label:
+            raise WorkbenchError(f"Doccano already runs at {current.url} on {current.database}; `workbench doccano down` first")
         return current.url
-    # The database holds password hashes and the folder a generated password: this user only.
+    # The database holds password hashes and the folder generated passwords: this user only.
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.root.chmod(0o700)
     installed = is_installed(paths.venv, constraints)
     progress(f"reusing doccano in {paths.venv}" if installed else "installing doccano (once; a few minutes)")
     ensure_installed(paths.venv, constraints, paths.logs / "install.log")
-    progress("initialising the database and the admin user")
-    init_server(paths, username, password)
-    progress("starting the web server and the task queue")
-    return start(paths, port, workers, concurrency)
+    try:
+        progress(f"starting the database ({database.label})")
+        database_url = open_database(paths, database)
+        progress("initialising the database and the admin user")
+        init_server(paths, username, password, database_url)
+        progress("starting the web server and the task queue")
+        return start(paths, port, workers, concurrency, database_url=database_url, database=database.label)
+    except BaseException:
+        stop_postgres(paths.root)  # nothing of a failed `up` is left running
+        raise
 
+
+def open_database(paths: ServerPaths, database: DatabaseChoice) -> str | None:
+    """Doccano's DATABASE_URL: None for SQLite, the given URL, or our own PostgreSQL server's (started if it is not running)."""
+    if database.url is not None or database.kind == SQLITE:
+        return database.url
+    pg = postgres_paths(paths.root)
+    secret = _private_file(pg.password_file, new_password)
+    state = read_state_file(pg.state_file)
+    if state and all(alive(p) for p in state.get("processes", [])):
+        return database_url(state["port"], secret)
+    stop_postgres(paths.root)  # what is left of a server that died
+    return start_postgres(paths.root, free_port(), secret)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
