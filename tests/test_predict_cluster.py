@@ -80,7 +80,7 @@ def test_worker_killed_mid_run_then_rerun_redoes_only_missing_shards(tmp_path, r
     out = tmp_path / "out"
     # No retries: the shard whose worker died fails the run, as a lost machine would.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
             with Client(cluster) as client:
                 client.register_plugin(KillOnSecondTask(str(tmp_path / "killed")))
                 with pytest.raises(WorkbenchError, match="run the same command again"):

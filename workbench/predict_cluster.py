@@ -86,7 +86,8 @@ def dask_client(cluster: str, workers: int):
     if cluster == "local":
         with LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
+            # Its HTTP server (dashboard, health checks) on loopback too, on a free port.
+            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
         ) as local, Client(local) as client:
             yield client
     else:
