@@ -121,6 +121,9 @@ def test_train_ner_with_the_project_config_then_evaluate(tmp_path, repo_corpus):
     result = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "metrics.json").read_text())["document_ids"] == ["001_05c9d2cdeba1758c"]
+    # Beside the off-the-shelf baseline, the model's own figure on the baseline's labels.
+    sm = json.loads((out / "metrics.json").read_text())["baselines"]["en_core_web_sm"]
+    assert f"the model: NER precision {sm['model_ner']['micro']['precision']:.3f}" in result.output
 
 
 def test_evaluate_without_split_uses_every_gold_document(tmp_path, ruler_model):

@@ -26,7 +26,11 @@ def print_summary(metrics: dict, paths: dict, where: str) -> None:
     if "rel" in metrics:
         typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
     for name, baseline in metrics.get("baselines", {}).items():
-        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], f"on {', '.join(baseline['labels'])}"))
+        on = f"on {', '.join(baseline['labels'])}"
+        typer.echo(_headline(f"  baseline {name}: NER", baseline["ner"]["micro"], baseline["ner"]["ci"], on))
+        if "model_ner" in baseline:
+            # The model on the baseline's own labels: the comparison that is fair to the baseline.
+            typer.echo(_headline("    the model: NER", baseline["model_ner"]["micro"], baseline["model_ner"]["ci"], on))
     for note in metrics.get("notes", []):
         typer.echo(f"note: {note}")
     typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
