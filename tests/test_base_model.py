@@ -153,3 +153,19 @@ def test_a_mapped_label_starts_from_the_base_label_it_names(tiny_base, tmp_path)
     assert ("Mary", "Peop") in after and ("Rome", "Place") in after
     assert {label for _, label in after} <= {"Peop", "Place", "Thing"}
     assert predictable_labels(nlp.get_pipe("ner")) == ["Peop", "Place", "Thing"]
+
+
+def test_reports_read_the_provenance_train_pipeline_records(scheme_docbin):
+    """The shape `train_pipeline` writes into meta.json is the shape the evaluation reports read."""
+    import hashlib
+
+    from workbench.evaluation.provenance import describe_provenance
+    from workbench.training.pipeline import provenance
+
+    config = ROOT / "configs" / "ner-scratch.cfg"
+    record = provenance(PipelineSpec(labels=LABELS, base_model="none", ner_config=config), None, scheme_docbin, scheme_docbin, ["ner"])
+    described = describe_provenance("model", {"workbench": record}, [LABELS])
+    assert described["model"]["base_model"] == "none (from scratch)"
+    assert described["training"]["documents"] == len(SCHEME_SENTENCES)
+    assert described["training"]["sha256"] == hashlib.sha256(scheme_docbin.read_bytes()).hexdigest()
+    assert described["config_sha256"] == {"ner": hashlib.sha256(config.read_bytes()).hexdigest()}

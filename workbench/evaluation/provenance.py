@@ -33,25 +33,21 @@ def report_date() -> str:
 
 
 def _training(meta: dict) -> dict:
-    """Count and sha256 of the training DocBin, from the data manifest the pipeline recorded."""
-    manifest = ((meta.get("training") or {}).get("manifest")) or {}
-    if not isinstance(manifest, dict):
-        manifest = {}
-    docbin = (manifest.get("docbins") or {}).get("train") or {}
+    """Count and sha256 of the training DocBin and the gold it came from.
+
+    The DocBin as `train_pipeline` recorded it comes first; the data manifest (present when
+    `workbench data` wrote the DocBins) adds the gold.
+    """
+    training = meta.get("training") or {}
+    manifest = training.get("manifest") if isinstance(training.get("manifest"), dict) else {}
+    docbin = training.get("train") or (manifest.get("docbins") or {}).get("train") or {}
     return {
-        "documents": (manifest.get("documents") or {}).get("train", UNKNOWN),
+        "documents": docbin.get("documents", (manifest.get("documents") or {}).get("train", UNKNOWN)),
         "docbin": docbin.get("path", UNKNOWN),
         "sha256": docbin.get("sha256", UNKNOWN),
         "gold": manifest.get("gold", UNKNOWN),
         "gold_sha256": manifest.get("gold_sha256", UNKNOWN),
     }
-
-
-def _as_text(value) -> str:
-    """A recorded value as report text: a dict (as early pipelines recorded the base model) by its name and version."""
-    if isinstance(value, dict):
-        return " ".join(str(value[k]) for k in ("name", "version") if value.get(k)) or UNKNOWN
-    return str(value) if value else UNKNOWN
 
 
 def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: Iterable[str | Path]) -> dict:
@@ -68,7 +64,7 @@ def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: It
             "path": str(model_path),
             "name": f"{model_meta.get('lang', '')}_{model_meta.get('name', '')}",
             "version": model_meta.get("version", UNKNOWN),
-            "base_model": _as_text(meta.get("base_model")),
+            "base_model": str(meta.get("base_model") or UNKNOWN),
         },
         "training": _training(meta),
         "config_sha256": meta.get("config_sha256") or UNKNOWN,

@@ -32,7 +32,8 @@ from workbench.errors import WorkbenchError
 from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import Evaluation, SystemScores
 from workbench.records import AnnotatedDoc
-from workbench.training.pipeline import PipelineSpec, plural, train_pipeline
+from workbench.training.pipeline import PipelineSpec, train_pipeline
+from workbench.words import count
 
 MAX_LEAVE_ONE_GROUP_OUT = 10
 DEFAULT_FOLDS = 5
@@ -98,7 +99,7 @@ def assign_folds(groups: dict[str, list[str]], k: int, seed: int = 0) -> list[li
         raise WorkbenchError(f"cross-validation needs at least 2 folds, got --folds {k}")
     if k > len(groups):
         raise WorkbenchError(
-            f"--folds {k} is more than the {plural(len(groups), 'group')} of gold documents "
+            f"--folds {k} is more than the {count(len(groups), 'group')} of gold documents "
             "(near-duplicates and keep_together articles form one group and stay in one fold)"
         )
     order = sorted(groups, key=lambda name: hashlib.sha256(f"{seed}:{name}".encode("utf-8")).hexdigest())
@@ -269,11 +270,10 @@ def score_fold(nlp, gold: list[AnnotatedDoc], model_name: str, scheme, bootstrap
 
 
 def run_fold(
-    fold: Fold, records: dict[str, AnnotatedDoc], spec: PipelineSpec, fold_dir: Path, work: Path, settings: CrossvalSettings
+    fold: Fold, records: dict[str, AnnotatedDoc], spec: PipelineSpec, scheme, fold_dir: Path, work: Path, settings: CrossvalSettings
 ) -> FoldResult:
     """Write the fold's DocBins to fold_dir, train in `work` (deleted after), predict and score its held-out documents."""
     from workbench.evaluation.baselines import run_baselines
-    from workbench.labels import load_labels
     from workbench.predict import load_pipeline
     from workbench.training.convert import make_gold_nlp, write_docbin
 
@@ -287,7 +287,7 @@ def run_fold(
         trained = train_pipeline(spec, train_path, dev_path, work / "runs", work / "pipeline")
         nlp = load_pipeline(trained.path)
         held_out = [records[d] for d in fold.held_out]
-        evaluation = score_fold(nlp, held_out, f"fold {fold.number}", load_labels(spec.labels), settings.bootstrap)
+        evaluation = score_fold(nlp, held_out, f"fold {fold.number}", scheme, settings.bootstrap)
         if settings.baselines:
             # The relation baseline chooses among the same candidate pairs as the model does.
             max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
@@ -324,22 +324,24 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
     from workbench.evaluation.report import write_report
     from workbench.fileio import replace_dir, staging_dir
     from workbench.labels import load_labels
-    from workbench.training.convert import gold_in_corpus
+    from workbench.training.convert import check_against_scheme, gold_in_corpus
 
     output = Path(output)
     index = corpus_index(corpus)
+    scheme = load_labels(spec.labels)
+    # The same check as `workbench data`: gold that breaks the scheme is not trained on.
+    check_against_scheme([Path(p) for p in gold_paths], scheme)
     records = {r.doc_id: r for r in gold_in_corpus([Path(p) for p in gold_paths], index)}
     if not records:
         raise WorkbenchError(f"no gold documents in {', '.join(map(str, gold_paths))}")
     groups = document_groups(index, corpus)
     folds = make_folds({d: groups[d] for d in records}, settings.folds, settings.seed, settings.select_on_train)
-    scheme = load_labels(spec.labels)
     stage = staging_dir(output)
     try:
         results = []
         for fold in tqdm(folds, desc="cross-validation", unit="fold"):
             fold_dir = stage / "folds" / f"fold-{fold.number}"
-            results.append(run_fold(fold, records, spec, fold_dir, stage / ".work", settings))
+            results.append(run_fold(fold, records, spec, scheme, fold_dir, stage / ".work", settings))
         model = f"{len(folds)}-fold cross-validation, base model {spec.base_model}"
         pooled = pool_evaluations([r.evaluation for r in results], model)
         # Every fold trains the same spec; the last fold's record stands for the configs and base

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from workbench import words
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
@@ -55,15 +56,10 @@ class PipelineSpec:
             own["paths.base_model"] = str(base.path)
         return {**own, **(self.ner_overrides if part == "ner" else self.rel_overrides)}
 
-    def with_overrides(self, overrides: dict) -> "PipelineSpec":
-        """The same spec with `overrides` applied to both parts (the user's --section.key options)."""
-        return replace(self, ner_overrides={**self.ner_overrides, **overrides}, rel_overrides={**self.rel_overrides, **overrides})
-
 
 @dataclass(frozen=True)
 class TrainedPart:
     name: str
-    run_dir: Path
     best: Path
     seconds: float
 
@@ -81,10 +77,6 @@ class TrainedPipeline:
     def train_seconds(self) -> dict:
         seconds = {name: round(part.seconds, 1) for name, part in self.parts.items()}
         return {**seconds, "total": round(sum(seconds.values()), 1)}
-
-
-def file_sha256(path: str | Path) -> str:
-    return sha256_of_files([path])
 
 
 def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
@@ -143,12 +135,8 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
         dev = train
     conflicts = ((read_data_manifest(data_dir) or {}).get("unresolved_conflicts") or {}).get("count", 0)
     if conflicts:
-        notes.append(f"{plural(conflicts, 'document')} in the gold still had unresolved adjudication conflicts")
+        notes.append(f"{words.count(conflicts, 'document')} in the gold still had unresolved adjudication conflicts")
     return TrainingData(train, dev, n_train, n_dev, n_dev == 0, tuple(notes))
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
@@ -157,7 +145,7 @@ def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path
 
     start = time.perf_counter()
     best = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base))
-    return TrainedPart(part, Path(run_dir), best, time.perf_counter() - start)
+    return TrainedPart(part, best, time.perf_counter() - start)
 
 
 def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
@@ -170,12 +158,12 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
         # A plain description for reports, and the details apart.
         "base_model": f"{base.name} {base.version}" if base is not None else "none (from scratch)",
         "base_model_source": base.to_dict() if base is not None else None,
-        "config_sha256": {part: file_sha256(spec.config(part)) for part in parts},
+        "config_sha256": {part: sha256_of_files([spec.config(part)]) for part in parts},
         "configs": {part: str(spec.config(part)) for part in parts},
-        "labels": {"path": str(spec.labels), "sha256": file_sha256(spec.labels)},
+        "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
         "training": {
-            "train": {"path": str(train_path), "sha256": file_sha256(train_path), "documents": _count_docs(train_path)},
-            "dev": {"path": str(dev_path), "sha256": file_sha256(dev_path), "documents": _count_docs(dev_path)},
+            "train": {"path": str(train_path), "sha256": sha256_of_files([train_path]), "documents": _count_docs(train_path)},
+            "dev": {"path": str(dev_path), "sha256": sha256_of_files([dev_path]), "documents": _count_docs(dev_path)},
             "manifest": read_data_manifest(Path(train_path).parent),
         },
     }
@@ -206,14 +194,13 @@ def train_pipeline(
     run_dir: str | Path,
     output: str | Path,
     parts: tuple[str, ...] = PARTS,
-    tune_path: str | Path | None = None,
 ) -> TrainedPipeline:
-    """Train the parts, tune the relation thresholds, and install the result at `output`.
+    """Train the parts, tune the relation thresholds on dev, and install the result at `output`.
 
     With both parts, NER and REL are installed beside `output` as OUTPUT-ner and OUTPUT-rel
     and assembled NER -> REL at `output`; with one part, that part is installed at
-    `output`. Runs go to run_dir/PART. Thresholds are tuned on `tune_path` (default: dev).
-    The model already at `output` is replaced only when everything succeeded.
+    `output`. Runs go to run_dir/PART. Tuning and the provenance stamp happen in the run
+    folder, so an installed model is replaced only by a finished one.
     """
     from workbench.training.train import assemble_pipeline, install_model
     from workbench.training.tune import tune_model_thresholds
@@ -221,14 +208,15 @@ def train_pipeline(
     train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
     base = resolve_spec_base(spec)
     trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part) for part in parts}
-    if len(parts) == 1:
-        installed = {parts[0]: install_model(trained[parts[0]].best, output)}
-    else:
-        installed = {part: install_model(trained[part].best, output.with_name(f"{output.name}-{part}")) for part in parts}
     thresholds = None
-    if spec.tune and "rel" in installed:
-        thresholds = tune_model_thresholds(installed["rel"], tune_path or dev_path, spec.target_precision, spec.min_dev_support)
-    if len(parts) > 1:
-        assemble_pipeline(installed["ner"], installed["rel"], output)
-    stamp_provenance(output, provenance(spec, base, train_path, dev_path, list(parts)))
+    if spec.tune and "rel" in trained:
+        thresholds = tune_model_thresholds(trained["rel"].best, dev_path, spec.target_precision, spec.min_dev_support)
+    for name, part in trained.items():
+        stamp_provenance(part.best, provenance(spec, base, train_path, dev_path, [name]))
+    if len(parts) == 1:
+        install_model(trained[parts[0]].best, output)
+    else:
+        for name, part in trained.items():
+            install_model(part.best, output.with_name(f"{output.name}-{name}"))
+        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, base, train_path, dev_path, list(parts)))
     return TrainedPipeline(output, trained, base, thresholds)

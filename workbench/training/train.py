@@ -42,12 +42,17 @@ def install_model(model_dir: str | Path, target: str | Path) -> Path:
     return Path(target)
 
 
-def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str | Path) -> Path:
-    """One pipeline NER -> REL: relations are predicted on the entities the NER predicts."""
+def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str | Path, provenance: dict | None = None) -> Path:
+    """One pipeline NER -> REL: relations are predicted on the entities the NER predicts.
+
+    provenance: what the assembled pipeline records about its making (meta.json "workbench").
+    """
     import spacy
 
     nlp = spacy.load(ner_model)
     rel_nlp = spacy.load(rel_model)
+    if provenance is not None:
+        nlp.meta["workbench"] = provenance
     # The relation component carries its own tok2vec, so it can be sourced as it is.
     nlp.add_pipe("relation_extractor", source=rel_nlp, after="ner")
     staging = staging_dir(target)
