@@ -109,7 +109,7 @@ def seat(doccano_server, tmp_path_factory, gold_records, scheme):
     # What push reports is what the gold record holds: every span and relation uploaded.
     assert (pushed.counts.uploaded, pushed.counts.spans, pushed.counts.relations) == (1, len(gold.entities), len(gold.relations))
     added = cli("annotator", "add", ANNOTATOR, "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": PASSWORD})
-    assert added.exit_code == 0 and "pre-annotations copied for 1 documents" in added.output, added.output
+    assert added.exit_code == 0 and "pre-annotations copied for 1 document" in added.output, added.output
     return {"config": config, "corpus": corpus, "folder": folder, "gold": gold, "description": description, "url": doccano_server.url}
 
 

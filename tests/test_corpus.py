@@ -46,6 +46,10 @@ def test_bundled_corpus_record_fields(repo_corpus):
     splits = {r["doc_id"]: r["split"] for r in data}
     assert splits["000_2cb32350f79870a9"] == splits["003_140c4e8053404410"], "keep_together must share a split"
     assert {"train", "dev", "test"} <= set(splits.values())
+    # The group is stored, named by its smallest doc_id: the keep_together pair shares one, the rest are alone.
+    groups = {r["doc_id"]: r["group"] for r in data}
+    assert groups["000_2cb32350f79870a9"] == groups["003_140c4e8053404410"] == "000_2cb32350f79870a9"
+    assert groups["001_05c9d2cdeba1758c"] == "001_05c9d2cdeba1758c"
 
 
 def test_split_is_stable_when_the_corpus_grows(tmp_path):
@@ -91,8 +95,9 @@ def test_exact_duplicates_are_dropped_and_near_duplicates_share_a_split(tmp_path
     index = corpus_index(tmp_path / "build")
     assert "doc001_copy" not in index and "doc001" in index
     assert [(d.dropped, d.kept) for d in result.exact_duplicates] == [("doc001_copy", "doc001")]
-    assert [(a, b) for a, b, _ in result.near_duplicate_pairs] == [("doc002", "doc002b")]
+    assert [(p.a, p.b) for p in result.near_duplicate_pairs] == [("doc002", "doc002b")]
     assert index["doc002"]["split"] == index["doc002b"]["split"]
+    assert index["doc002"]["group"] == index["doc002b"]["group"] == "doc002"
 
 
 def test_new_near_duplicate_joins_the_split_of_its_twin(tmp_path):

@@ -512,14 +512,14 @@ def test_refresh_predictions_replaces_only_untouched_pre_annotations(doccano_ser
 
     refreshed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second, "--refresh-predictions")
     assert refreshed.exit_code == 0, refreshed.output
-    assert "refreshed the pre-annotations of 1 articles nobody had worked on" in refreshed.output
-    assert "note: 1 articles already in the project kept their pre-annotations" in refreshed.output
+    assert "refreshed the pre-annotations of 1 article nobody had worked on" in refreshed.output
+    assert "note: 1 article already in the project kept their pre-annotations" in refreshed.output
     assert spans(admin) == {touched_doc: predicted[first][touched_doc], untouched_doc: predicted[second][untouched_doc]}
     assert sorted(e.doc_id for e in admin.examples(project)) == [touched_doc, untouched_doc]
     assert spans(dave)[touched_doc] == daves_work
     # Adding dave again gives him the new pre-annotations of the refreshed document only.
     again = cli("annotator", "add", "dave", "--config", config, env=env)
-    assert "pre-annotations copied for 1 documents" in again.output, again.output
+    assert "pre-annotations copied for 1 document" in again.output, again.output
     assert spans(dave) == {touched_doc: daves_work, untouched_doc: predicted[second][untouched_doc]}
     assert_clean_failure(cli("push", "--config", config, "--corpus", corpus, "--refresh-predictions"), "--refresh-predictions needs --with-predictions")
 
@@ -536,7 +536,7 @@ def test_annotator_add_checks_the_login_before_changing_anything(doccano_server,
 
     reset = cli("annotator", "add", "frank", "--reset-password", "--config", config, env={"DOCCANO_ANNOTATOR_PASSWORD": "frank-New-2024"})
     assert reset.exit_code == 0, reset.output
-    assert "user (new password set) frank: now annotator in 'login-first'; pre-annotations copied for 1 documents" in reset.output
+    assert "user (new password set) frank: now annotator in 'login-first'; pre-annotations copied for 1 document" in reset.output
     frank = login(doccano_server, "frank", "frank-New-2024")
     example = admin.examples(result.project.id)[0].id
     gold = next(r for r in gold_records if r.doc_id == "004_0fbc241607889f95")

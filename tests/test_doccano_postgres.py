@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, build_repo_corpus
-from test_doccano import ADMIN, VENV, cli, login, write_config
+from doccano_helpers import ADMIN, VENV, cli, login, write_config
 
 from workbench.doccano.bench import run_load
 from workbench.doccano.database import POSTGRESQL, SUPERUSER, DatabaseChoice, bin_dir, postgres_paths

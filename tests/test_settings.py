@@ -133,3 +133,20 @@ def test_the_repository_settings_load():
     assert load_corpus_config(ROOT / "configs" / "corpus.yml").seed == 13
     assert load_settings(ROOT / "configs" / "doccano.yml").server.workers == 2
     assert load_benchmark_config(ROOT / "configs" / "benchmarks" / "conll04.yml", "conll04").min_dev_support == 20
+
+
+def test_doccano_server_values_are_checked(tmp_path):
+    path = write(tmp_path, "server:\n  port: 0\n  database: postgress\n", "doccano.yml")
+    message = error_of(load_settings, path)
+    assert message.startswith(f"{path}:2: server.port:") and "line 3: server.database:" in message
+
+
+def test_a_database_url_never_overrides_an_explicit_database(monkeypatch):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    monkeypatch.setenv("DOCCANO_DATABASE_URL", "postgresql://u:p@127.0.0.1:5432/d")
+    result = CliRunner().invoke(app, ["doccano", "up", "--database", "sqlite", "--config", str(ROOT / "configs" / "doccano.yml")])
+    assert result.exit_code == 1 and "--database sqlite and a database URL" in result.output
+    assert "u:p@" not in result.output

@@ -9,6 +9,7 @@ from typing import List, Optional
 
 import typer
 
+from workbench import words
 from workbench.cli._common import clean_errors, prompt_secret
 
 app = typer.Typer(help="Run Doccano locally, push articles to it and pull annotations back as snapshots.", no_args_is_help=True)
@@ -71,10 +72,14 @@ def up(
     from workbench.doccano.config import DEFAULT_USERNAME, ENV_PASSWORD, ENV_USERNAME, load_settings
     from workbench.doccano.database import POSTGRESQL, DatabaseChoice
     from workbench.doccano.server import up as start_server
+    from workbench.errors import WorkbenchError
 
     settings = load_settings(config)
     paths = _paths(settings, server_dir)
     username = os.environ.get(ENV_USERNAME) or DEFAULT_USERNAME
+    if database_url and database not in (None, POSTGRESQL):
+        # DOCCANO_DATABASE_URL set in the environment must not silently override an explicit choice.
+        raise WorkbenchError(f"--database {database} and a database URL (--database-url or ${ENV_DATABASE_URL}) disagree; give one")
     choice = DatabaseChoice(POSTGRESQL, database_url) if database_url else DatabaseChoice(database or settings.server.database)
     with tqdm(total=4, desc="doccano up", bar_format="{desc} (step {n}/{total}, {elapsed})") as bar:
         steps: list[str] = []
@@ -158,8 +163,8 @@ def push(
     counts = result.counts
     verb = "created" if result.created else "reused"
     typer.echo(
-        f"{verb} project {result.project.name!r} (id {result.project.id}) at {session.url}: uploaded {counts.uploaded} "
-        f"articles, {counts.already_there} already there"
+        f"{verb} project {result.project.name!r} (id {result.project.id}) at {session.url}: uploaded {words.count(counts.uploaded, 'article')}, "
+        f"{counts.already_there} already there"
         + (f", removed {counts.duplicates_removed} duplicate examples" if counts.duplicates_removed else "")
     )
     if predict is None:
@@ -167,17 +172,18 @@ def push(
     typer.echo(f"pre-annotations uploaded: {counts.spans} spans, {counts.relations} relations")
     if counts.refreshed:
         typer.echo(
-            f"refreshed the pre-annotations of {counts.refreshed} articles nobody had worked on; run `workbench doccano "
+            f"refreshed the pre-annotations of {words.count(counts.refreshed, 'article')} nobody had worked on; run `workbench doccano "
             "annotator add NAME` again for each annotator to give them the new ones"
         )
     if counts.predictions_skipped and refresh_predictions:
         typer.secho(
-            f"note: {counts.predictions_skipped} articles already in the project kept their pre-annotations: an annotator "
+            f"note: {words.count(counts.predictions_skipped, 'article')} already in the project kept their pre-annotations: an annotator "
             "has changed, commented on or confirmed them", fg=typer.colors.YELLOW, err=True,
         )
     elif counts.predictions_skipped:
         typer.secho(
-            f"note: {counts.predictions_skipped} articles were already in the project and did not get these "
+            f"note: {words.count(counts.predictions_skipped, 'article')} {'was' if counts.predictions_skipped == 1 else 'were'} "
+            "already in the project and did not get these "
             "pre-annotations; --refresh-predictions replaces them where nobody has worked on the article yet",
             fg=typer.colors.YELLOW, err=True,
         )
@@ -214,7 +220,7 @@ def next_articles(
         session, settings, load_labels(settings.labels), guideline, articles, n, order, with_predictions, annotated_doc_ids(done), seed
     )
     typer.echo(
-        f"ranked {len(result.ranking.docs)} articles by {order}; pushed the top {len(result.chosen)} to {result.push.project.name!r} "
+        f"ranked {words.count(len(result.ranking.docs), 'article')} by {order}; pushed the top {len(result.chosen)} to {result.push.project.name!r} "
         f"(uploaded {result.push.counts.uploaded}){' with pre-annotations' if with_predictions else ''}"
     )
     for doc in result.ranking.docs[: len(result.chosen)]:
@@ -305,8 +311,8 @@ def bench(
         if n is None:
             raise WorkbenchError("give N (push and pull N articles) or --annotators N (load test)")
         result = run_bench(_session(settings, server_dir), n, scheme, settings.batch_size, keep)
-        typer.echo(f"push: {result.documents} documents in {result.push_seconds:.1f} s = {result.push_rate:.1f} documents/s")
-        typer.echo(f"pull: {result.pulled} documents in {result.pull_seconds:.1f} s = {result.pull_rate:.1f} documents/s")
+        typer.echo(f"push: {words.count(result.documents, 'document')} in {result.push_seconds:.1f} s = {result.push_rate:.1f} documents/s")
+        typer.echo(f"pull: {words.count(result.pulled, 'document')} in {result.pull_seconds:.1f} s = {result.pull_rate:.1f} documents/s")
         return
 
     def load(session, label: str):
@@ -325,7 +331,7 @@ def bench(
                                settings.server.concurrency, settings.timeout)
             for kind in kinds
         ]
-    typer.echo(f"{annotators} annotators x {threads} thread{'s' if threads > 1 else ''}, at most {seconds:g} s and {documents} documents each")
+    typer.echo(f"{words.count(annotators, 'annotator')} x {words.count(threads, 'thread')}, at most {seconds:g} s and {words.count(documents, 'document')} each")
     header = ("database", "requests", "seconds", "requests/s", "errors", "spans", "relations", "confirmed", "lost", "unexpected")
     rows = [(r.database, r.requests, f"{r.seconds:.1f}", f"{r.requests_per_second:.1f}", r.errors, r.spans, r.relations,
              r.confirmed, r.lost, r.unexpected) for r in results]
@@ -372,4 +378,4 @@ def annotator_add(
     if result.password_reset:
         what += " (new password set)"
     membership = f"now {role}" if result.role_changed else f"already {role}"
-    typer.echo(f"{what} {username}: {membership} in {project.name!r}; pre-annotations copied for {result.seeded} documents")
+    typer.echo(f"{what} {username}: {membership} in {project.name!r}; pre-annotations copied for {words.count(result.seeded, 'document')}")

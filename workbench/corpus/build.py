@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-from pydantic import BaseModel, StrictInt, StrictStr, confloat
+from pydantic import BaseModel, StrictInt, StrictStr, confloat, conint
 from tqdm import tqdm
 
 from workbench.corpus.dedupe import (
@@ -43,13 +43,13 @@ class CorpusConfig(BaseModel):
     ratios: Dict[StrictStr, confloat(ge=0)] = {"train": 0.6, "dev": 0.2, "test": 0.2}
     seed: StrictInt = 13
     # Near-duplicates: estimated Jaccard similarity of word shingles, by MinHash LSH.
-    near_duplicate_threshold: confloat(ge=0, le=1) = 0.5
-    minhash_num_perm: StrictInt = 128
-    minhash_bands: StrictInt = 32
-    shingle_size: StrictInt = 3
+    near_duplicate_threshold: confloat(gt=0, le=1) = 0.5
+    minhash_num_perm: conint(strict=True, ge=1) = 128
+    minhash_bands: conint(strict=True, ge=1) = 32
+    shingle_size: conint(strict=True, ge=1) = 3
     keep_together: List[List[StrictStr]] = []
     # Articles read and sketched at a time: memory is bounded by a shard.
-    shard_size: StrictInt = 10_000
+    shard_size: conint(strict=True, ge=1) = 10_000
 
     class Config:
         extra = "forbid"

@@ -6,11 +6,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from workbench.errors import WorkbenchError
-from pydantic import BaseModel, StrictInt, StrictStr, confloat
+from pydantic import BaseModel, StrictInt, StrictStr, confloat, conint
 
 from workbench.yamlconfig import load_optional_yaml_model
 
@@ -24,12 +24,12 @@ DEFAULT_USERNAME = "admin"
 
 class ServerSettings(BaseModel):
     dir: StrictStr = ".doccano"
-    port: StrictInt = 8000
+    port: conint(strict=True, ge=1, le=65535) = 8000
     constraints: StrictStr = "configs/doccano-constraints.txt"
-    workers: StrictInt = 2
-    concurrency: StrictInt = 1
+    workers: conint(strict=True, ge=1) = 2
+    concurrency: conint(strict=True, ge=1) = 1
     # sqlite (Doccano's embedded default) or postgresql (a local server `up` starts).
-    database: StrictStr = "sqlite"
+    database: Literal["sqlite", "postgresql"] = "sqlite"
 
     class Config:
         extra = "forbid"
