@@ -121,9 +121,13 @@ def _allowed_cells(candidates, labels: Sequence[str]) -> numpy.ndarray:
 
 def uncertainties(nlp, texts: Sequence[str], beam_width: int = BEAM_WIDTH, batch_size: int = 64) -> list[Uncertainty]:
     entity = entity_uncertainty(nlp, texts, beam_width, batch_size)
-    with nlp.select_pipes(disable=[name for name in nlp.pipe_names if name == REL]):
-        docs = list(nlp.pipe(texts, batch_size=batch_size))
-    relation = relation_uncertainty(nlp, docs, batch_size)
+    if REL in nlp.pipe_names:
+        # Entities first (the relation component scores their pairs itself, below).
+        with nlp.select_pipes(disable=[REL]):
+            docs = list(nlp.pipe(texts, batch_size=batch_size))
+        relation = relation_uncertainty(nlp, docs, batch_size)
+    else:
+        relation = [0.0] * len(texts)
     return [Uncertainty(round(e, 6), round(r, 6)) for e, r in zip(entity, relation)]
 
 

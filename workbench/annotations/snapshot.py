@@ -10,12 +10,12 @@ as confirmed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.fileio import sha256_of_files
 from workbench.records import AnnotatedDoc, iter_records
 
 MANIFEST = "manifest.json"
@@ -61,10 +61,6 @@ class Snapshot:
         return {"snapshot": self.source, "manifest_sha256": self.manifest_sha256}
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_sources(paths: list[str | Path]) -> Snapshot:
     """One snapshot directory, or one or more plain canonical JSONL files."""
     paths = [Path(p) for p in paths]
@@ -82,7 +78,7 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     directory = Path(directory)
     manifest = checked_manifest(directory)
     manifest_path = directory / MANIFEST
-    snapshot = Snapshot(directory.name, file_sha256(manifest_path), {name: {} for name in manifest["annotators"]})
+    snapshot = Snapshot(directory.name, sha256_of_files([manifest_path]), {name: {} for name in manifest["annotators"]})
     for name, path in zip(manifest["annotators"], annotator_paths(directory, manifest)):
         _add_file(snapshot, path, name)
     return snapshot
@@ -141,7 +137,7 @@ def _verify_files(directory: Path, files: dict[str, str]) -> None:
         path = directory / relpath
         if not path.is_file():
             raise WorkbenchError(f"{relpath} is listed in {MANIFEST} but missing", path=directory)
-        if file_sha256(path) != expected:
+        if sha256_of_files([path]) != expected:
             raise WorkbenchError(f"sha256 differs from {MANIFEST}: the file changed after the pull", path=path)
     on_disk = sorted(p.relative_to(directory).as_posix() for p in (directory / ANNOTATOR_DIR).glob("*.jsonl"))
     unlisted = [relpath for relpath in on_disk if relpath not in files]

@@ -170,9 +170,10 @@ def summarise(curves: dict, full: dict[str, Scores], settings: StudySettings, po
     targets = {task: round(settings.target_share * full[task].f1, 4) for task in TASKS}
     strategies = {}
     for strategy, by_seed in curves.items():
+        mean = spread(by_seed, settings.sizes())
         strategies[strategy] = {
-            "mean": spread(by_seed, settings.sizes()),
-            "sentences_to_target": {task: first_reaching(spread(by_seed, settings.sizes()), task, targets[task]) for task in TASKS},
+            "mean": mean,
+            "sentences_to_target": {task: first_reaching(mean, task, targets[task]) for task in TASKS},
             "seeds": {str(seed): [asdict(point) for point in points] for seed, points in by_seed.items()},
         }
     return {

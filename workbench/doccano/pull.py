@@ -19,7 +19,6 @@ touched:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -37,7 +36,7 @@ from workbench.annotations.validate import Problem, validate_files
 from workbench.doccano.client import DoccanoSession
 from workbench.doccano.config import public_url
 from workbench.errors import WorkbenchError
-from workbench.fileio import staging_dir, write_json
+from workbench.fileio import sha256_of_files, staging_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict, write_records
 
@@ -218,21 +217,13 @@ def check_snapshot_name(name: str) -> str:
     return name
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def build_manifest(root: Path, base: dict, records: dict[str, list[AnnotatedDoc]]) -> dict:
     """The manifest for the annotator files already written under root."""
     counts = {
         user: {"documents": len(docs), "entities": sum(len(d.entities) for d in docs), "relations": sum(len(d.relations) for d in docs)}
         for user, docs in sorted(records.items())
     }
-    files = {f"{ANNOTATORS_DIR}/{user}.jsonl": sha256_file(root / ANNOTATORS_DIR / f"{user}.jsonl") for user in sorted(records)}
+    files = {f"{ANNOTATORS_DIR}/{user}.jsonl": sha256_of_files([root / ANNOTATORS_DIR / f"{user}.jsonl"]) for user in sorted(records)}
     return {
         "project": base["project"],
         "project_id": base["project_id"],

@@ -18,7 +18,6 @@ starts it, but bound to loopback; the task queue is `doccano task`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import signal
@@ -38,7 +37,7 @@ from workbench.doccano.database import (
 from workbench.doccano.processes import HOST, alive, process_record, stop_recorded
 from workbench.doccano.processes import read_state as read_state_file
 from workbench.errors import WorkbenchError
-from workbench.fileio import write_json
+from workbench.fileio import sha256_of_files, write_json
 
 ADMIN_EMAIL = "admin@example.com"
 
@@ -79,7 +78,7 @@ class ServerStatus:
 def _constraints_digest(constraints: Path) -> str:
     if not constraints.exists():
         raise WorkbenchError("constraints file not found", path=constraints)
-    return hashlib.sha256(constraints.read_bytes()).hexdigest()
+    return sha256_of_files([constraints])
 
 
 def is_installed(venv: Path, constraints: Path) -> bool:
