@@ -1,4 +1,4 @@
-"""`workbench annotations ...`: validate annotation files, measure agreement, adjudicate into gold, statistics."""
+"""`workbench annotations ...`: validate annotation files, measure agreement, adjudicate into gold, statistics, reach."""
 
 from __future__ import annotations
 
@@ -218,4 +218,28 @@ def stats(
         typer.echo(f"plot: {plot}")
     if json_out:
         write_json(json_out, data)
+        typer.echo(f"json: {json_out}")
+
+
+@app.command("reach")
+@clean_errors
+def reach(
+    paths: List[Path] = typer.Argument(..., help="Canonical JSONL gold files"),
+    labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config (the relation signatures)"),
+    max_distance: int = typer.Option(10, help="The relation model's window: pairs in different sentences at most this many tokens apart (configs/rel.cfg: 10)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures and every unreachable relation as JSON here"),
+):
+    """The recall ceiling of relation extraction: the share of gold relations the candidate generator reaches, per type."""
+    from workbench.errors import WorkbenchError
+    from workbench.fileio import write_json
+    from workbench.labels import load_labels
+    from workbench.records import read_records
+    from workbench.relations.reach import format_reach, records_reach
+
+    if max_distance < 0:
+        raise WorkbenchError(f"--max-distance must be 0 or more, got {max_distance}")
+    result = records_reach([r for path in paths for r in read_records(path)], load_labels(labels), max_distance)
+    typer.echo(format_reach(result))
+    if json_out:
+        write_json(json_out, result.to_dict())
         typer.echo(f"json: {json_out}")
