@@ -165,3 +165,56 @@ def test_reach_command_prints_the_table_and_writes_json(tmp_path, scheme):
     assert set(written["reasons"]) == set(REASONS)
     bad = CliRunner().invoke(app, ["annotations", "reach", str(path), "--labels", str(LABELS), "--max-distance", "-1"])
     assert bad.exit_code != 0 and "--max-distance must be 0 or more" in bad.output
+
+
+# --- in evaluation reports -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def evaluated(ruler_rel_model, gold_records, scheme):
+    from workbench.evaluation.evaluate import evaluate_records
+    from workbench.predict import load_pipeline
+
+    nlp = load_pipeline(ruler_rel_model)
+    return nlp, evaluate_records(nlp, gold_records, "ruler-rel", None, scheme)
+
+
+def test_evaluation_reports_the_reach_of_the_models_candidates(evaluated, gold_records, scheme, tmp_path):
+    from workbench.evaluation.report import write_report
+
+    nlp, evaluation = evaluated
+    window = nlp.get_pipe("relation_extractor").max_distance
+    metrics = evaluation.metrics()
+    reach = metrics["rel"]["reach"]
+    # The same figures as `annotations reach` computes from the records with the model's window.
+    assert reach == records_reach(gold_records, scheme, window).to_dict()
+    assert reach["micro"]["gold"] == sum(len(r.relations) for r in gold_records)
+    # The ceiling holds: on gold entities no type finds more relations than its candidates reach.
+    for name, row in metrics["rel"]["gold_entities"]["per_label"].items():
+        assert row["tp"] <= reach["per_type"][name]["reachable"]
+    report = (write_report(evaluation, tmp_path / "report", html=False)["report"]).read_text()
+    assert "### Reach (recall ceiling)" in report
+    micro_row = next(line for line in report.splitlines() if line.startswith("| **all (micro)**"))
+    assert f"**{reach['micro']['gold']}** | **{reach['micro']['reachable']}**" in micro_row
+
+
+def test_crossval_pools_the_folds_reach(evaluated, gold_records, scheme):
+    from workbench.evaluation.evaluate import evaluate_records
+    from workbench.training.crossval import pool_evaluations
+
+    nlp, whole = evaluated
+    folds = [evaluate_records(nlp, part, "fold", None, scheme) for part in (gold_records[:2], gold_records[2:])]
+    pooled = pool_evaluations(folds, "pooled").metrics()["rel"]["reach"]
+    assert pooled == whole.metrics()["rel"]["reach"]
+
+
+def test_benchmark_summary_prints_reach_per_split_and_type(doc, scheme):
+    from workbench.benchmarks.run import reach_summary
+
+    call = records_reach([record("call", CALL, CALL_SPANS, [(1, 2, "SPOKE_WITH"), (1, 3, "SPOKE_WITH")])], scheme, 10)
+    reach = {"train": relation_reach([doc], scheme, 10).to_dict(), "test": call.to_dict()}
+    # train: 3 of the fixture's 8 (above); test: Fidan-Rubio reached, Fidan-Lavrov not.
+    assert reach_summary(reach) == [
+        "reach (gold relations the candidates can reach, max_distance 10): train 37.5% (3/8), test 50.0% (1/2)",
+        "  test per type: HAS_ROLE – (0/0), AFFILIATION – (0/0), MET – (0/0), SPOKE_WITH 50.0% (1/2)",
+    ]

@@ -45,6 +45,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     from workbench.evaluation.evaluate import evaluate_records
     from workbench.evaluation.report import write_report
     from workbench.predict import load_pipeline
+    from workbench.relations.reach import pipeline_reach
 
     out = config.output
     docbins = write_docbins(by_split, out / "corpus")
@@ -60,6 +61,9 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme)
     report_paths = write_report(evaluation, out / "report")
     metrics = evaluation.metrics()
+    # The recall ceiling of the trained model's candidates (its window), on every split's gold.
+    reach = {split: pipeline_reach(nlp, records) for split, records in by_split.items() if split != "test"}
+    reach["test"] = evaluation.reach
     result = {
         "benchmark": config.name,
         "documents": {split: len(records) for split, records in by_split.items()},
@@ -71,6 +75,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
         "inference": speed,
         "inference_en_core_web_sm_ner": baseline_speed,
         "thresholds": thresholds,
+        "reach": {split: reach[split].to_dict() for split in by_split},
         "published": config.published,
         "report": str(report_paths["report"]),
     }
@@ -106,6 +111,7 @@ def format_summary(result: dict) -> str:
         f"inference: {result['inference']['words_per_second']:.0f} words/s "
         f"({result['inference']['words']} words in {result['inference']['seconds']} s, NER -> REL)",
     ]
+    lines += reach_summary(result["reach"])
     if result.get("inference_en_core_web_sm_ner"):
         lines.append(f"           {result['inference_en_core_web_sm_ner']['words_per_second']:.0f} words/s for en_core_web_sm NER only, same texts")
     if result.get("base_model"):
@@ -115,3 +121,19 @@ def format_summary(result: dict) -> str:
             f"{name} NER {figures['ner_f1']} / REL {figures['rel_f1']}" for name, figures in result["published"].items()
         ))
     return "\n".join(lines)
+
+
+def reach_summary(reach: dict) -> list[str]:
+    """Lines of the printed summary: the share of gold relations the candidates reach, per split, and per type on test."""
+    first = next(iter(reach.values()))
+    lines = [f"reach (gold relations the candidates can reach, max_distance {first['max_distance']}): " + ", ".join(
+        f"{split} {_share(r['micro'])}" for split, r in reach.items()
+    )]
+    if "test" in reach:
+        lines.append("  test per type: " + ", ".join(f"{name} {_share(row)}" for name, row in reach["test"]["per_type"].items()))
+    return lines
+
+
+def _share(row: dict) -> str:
+    share = "–" if row["share"] is None else f"{100 * row['share']:.1f}%"
+    return f"{share} ({row['reachable']}/{row['gold']})"

@@ -26,6 +26,7 @@ from workbench.evaluation.matching import (
 from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, read_records
+from workbench.relations.reach import Reach, relation_reach
 
 RELATION_CAUSES = ("entities", "relation_model")
 
@@ -106,6 +107,8 @@ class Evaluation:
     # The relation model's scores on every candidate of the gold-entity docs: {type: [(score, is_gold)]},
     # the number of gold relations per type, and the model's per-type thresholds.
     threshold_cells: tuple[dict, dict, dict] | None = None
+    # The share of gold relations the model's candidate generator can reach at all (its recall ceiling).
+    reach: Reach | None = None
     # Filled in by evaluation.baselines.run_baselines.
     baselines: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -164,6 +167,8 @@ class Evaluation:
         metrics["ner"]["confusion"] = confusion_matrix(pairs, self.labels)
         if "rel" in metrics:
             metrics["rel"]["errors"] = relation_error_counts(self.relation_errors, self.relation_types)
+            if self.reach is not None:
+                metrics["rel"]["reach"] = self.reach.to_dict()
             if self.threshold_cells is not None:
                 metrics["rel"]["thresholds"] = {k: round(v, 6) for k, v in self.threshold_cells[2].items()}
         if self.baselines:
@@ -207,18 +212,30 @@ def gold_entity_doc(nlp, record: AnnotatedDoc):
     return doc
 
 
-def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> tuple[list[AnnotatedDoc], tuple[dict, dict, dict]]:
+@dataclass(frozen=True)
+class GoldEntityRun:
+    """The relation step alone on the gold entities: its predictions, its candidates' scores and its reach."""
+
+    predicted: list[AnnotatedDoc]
+    # {type: [(score, is_gold)]} over every candidate, gold relations per type, the model's thresholds.
+    threshold_cells: tuple[dict, dict, dict]
+    reach: Reach
+
+
+def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> GoldEntityRun:
     """Run only the relation step on the gold entities, to isolate the relation model.
 
-    Also returns its score on every candidate, with the gold answer, for the precision-threshold curve.
+    Also scores every candidate, with the gold answer, for the precision-threshold curve, and
+    measures which gold relations its candidates reach at all (its scheme and window).
     """
     from workbench.relations.thresholds import scored_cells
 
     component = nlp.get_pipe("relation_extractor")
     docs = [gold_entity_doc(nlp, record) for record in gold]
     cells, n_gold = scored_cells(component, docs)
+    reach = relation_reach(docs, component.scheme, component.max_distance)
     predicted = [doc_to_record(component(doc), record.doc_id) for doc, record in zip(docs, gold)]
-    return predicted, (cells, n_gold, dict(component.thresholds))
+    return GoldEntityRun(predicted, (cells, n_gold, dict(component.thresholds)), reach)
 
 
 def sentence_of(doc, start: int, end: int) -> str:
@@ -297,7 +314,8 @@ def evaluate_records(
     fell outside the candidate window, is a false negative.
     """
     has_rel = "relation_extractor" in nlp.pipe_names
-    on_gold, cells = relations_on_gold_entities(nlp, gold) if has_rel else ([None] * len(gold), None)
+    run = relations_on_gold_entities(nlp, gold) if has_rel else None
+    on_gold = run.predicted if run else [None] * len(gold)
     outcomes, errors, rel_errors = [], [], []
     texts = (record.text for record in gold)
     progress = tqdm(zip(gold, nlp.pipe(texts)), total=len(gold), desc="evaluate", unit="doc", disable=len(gold) < 20)
@@ -319,7 +337,8 @@ def evaluate_records(
         outcomes=outcomes,
         bootstrap=bootstrap,
         relation_errors=rel_errors,
-        threshold_cells=cells,
+        threshold_cells=run.threshold_cells if run else None,
+        reach=run.reach if run else None,
     )
 
 

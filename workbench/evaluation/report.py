@@ -247,6 +247,8 @@ def _relations(report: Report, metrics: dict, images: dict[str, str]) -> None:
     ]
     rows.append(["**all**", *(f"**{errors[kind][cause]}**" for kind in ("FN", "FP") for cause in ("entities", "relation_model"))])
     report.table(["type", "FN: entities", "FN: relation model", "FP: entities", "FP: relation model"], rows, "lrrrr")
+    if "reach" in rel:
+        _reach(report, rel["reach"])
     if "rel_thresholds" in images:
         report.h(3, "Precision against threshold")
         report.p(
@@ -254,6 +256,33 @@ def _relations(report: Report, metrics: dict, images: dict[str, str]) -> None:
             "and recall if candidates scored at or above the threshold were kept. The dashed line is the model's threshold."
         )
         report.img(images["rel_thresholds"], "relation precision and recall against threshold")
+
+
+def _reach(report: Report, reach: dict) -> None:
+    from workbench.relations.reach import REACH_HEADER, REASONS, reach_rows
+
+    report.h(3, "Reach (recall ceiling)")
+    report.p(
+        "The gold relations the model's candidate generator reaches at all: both arguments are gold entities and the "
+        "ordered pair is a candidate with the type allowed (one sentence, or at most "
+        f"{reach['max_distance']} tokens apart). No relation model finds the others, so the share caps recall on gold "
+        "entities. The last columns count the unreachable ones by reason: "
+        + "; ".join(f"{k.replace('_', ' ')}: {meaning}" for k, meaning in REASONS.items()) + "."
+    )
+    rows = reach_rows(reach)
+    rows[-1] = [f"**{cell}**" for cell in rows[-1]]
+    report.table(REACH_HEADER, rows, "l" + "r" * (len(REACH_HEADER) - 1))
+    unreachable = reach["unreachable_relations"]
+    if unreachable:
+        shown = unreachable[:50]
+        report.table(
+            ["document", "type", "head", "tail", "reason", "tokens apart"],
+            [[u["doc_id"], u["type"], f"`{_cell(u['head'])}`", f"`{_cell(u['tail'])}`", u["reason"].replace("_", " "), str(u["distance"])]
+             for u in shown],
+            "lllllr",
+        )
+        if len(unreachable) > len(shown):
+            report.p(f"The first {len(shown)} of {len(unreachable)} unreachable relations; metrics.json lists them all.")
 
 
 def _error_lists(report: Report, evaluation: Evaluation) -> None:

@@ -182,21 +182,21 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
-def reach_rows(reach: Reach) -> list[list[str]]:
-    """Table rows: type, gold, reachable, share, then the unreachable count per reason; the micro row last."""
-    def row(name: str, r: TypeReach) -> list[str]:
-        return [name, str(r.gold), str(r.reachable), _pct(r.share), *(str(r.reasons[k]) for k in REASONS)]
-
-    return [*(row(name, r) for name, r in reach.per_type.items()), row("all (micro)", reach.micro)]
-
-
 # The reason columns count unreachable relations.
 REACH_HEADER = ["type", "gold", "reachable", "share", *(k.replace("_", " ") for k in REASONS)]
 
 
+def reach_rows(reach: dict) -> list[list[str]]:
+    """Rows under REACH_HEADER from `Reach.to_dict()` (what metrics.json keeps): one per type, the micro row last."""
+    def row(name: str, r: dict) -> list[str]:
+        return [name, str(r["gold"]), str(r["reachable"]), _pct(r["share"]), *(str(r["unreachable"][k]) for k in REASONS)]
+
+    return [*(row(name, r) for name, r in reach["per_type"].items()), row("all (micro)", reach["micro"])]
+
+
 def format_reach(reach: Reach, list_limit: int = 50) -> str:
     """A plain-text table per type, the reasons' meanings, and the unreachable relations (up to list_limit)."""
-    rows = [REACH_HEADER, *reach_rows(reach)]
+    rows = [REACH_HEADER, *reach_rows(reach.to_dict())]
     widths = [max(len(row[i]) for row in rows) for i in range(len(REACH_HEADER))]
     lines = [
         f"reach (recall ceiling) of {count(reach.micro.gold, 'gold relation')} in {count(reach.documents, 'document')}, "

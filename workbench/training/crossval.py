@@ -32,6 +32,7 @@ from workbench.errors import WorkbenchError
 from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import Evaluation, SystemScores
 from workbench.records import AnnotatedDoc
+from workbench.relations.reach import Reach
 from workbench.training.pipeline import PipelineSpec, train_pipeline
 from workbench.words import count
 
@@ -195,6 +196,7 @@ def pool_evaluations(evaluations: list[Evaluation], model: str) -> Evaluation:
     for evaluation in evaluations:
         notes += [note for note in evaluation.notes if note not in notes]
     threshold_cells = _pool_threshold_cells(evaluations, notes)
+    reaches = [e.reach for e in evaluations]
     return replace(
         evaluations[0],
         model=model,
@@ -205,6 +207,7 @@ def pool_evaluations(evaluations: list[Evaluation], model: str) -> Evaluation:
         outcomes=[o for e in evaluations for o in e.outcomes],
         relation_errors=[x for e in evaluations for x in e.relation_errors],
         threshold_cells=threshold_cells,
+        reach=None if None in reaches else Reach.combine(reaches),
         baselines=_pool_baselines(evaluations),
         notes=notes,
     )
