@@ -182,6 +182,22 @@ def test_intervals_are_not_null_with_five_documents(crossval_run):
     assert (out / "report.html").read_text().count("Cross-validation: 4 folds") >= 1
 
 
+def test_thresholds_are_worded_per_fold_and_pooled_apart(crossval_run):
+    out, metrics, output = crossval_run
+    pooled = metrics["crossval"]["pooled_thresholds"]
+    # The pooled support of a type is every gold relation of it, once: the gold-entity support.
+    for label, row in pooled["per_type"].items():
+        assert row["support"] == metrics["rel"]["gold_entities"]["per_label"][label]["support"]
+    # The bundled gold has 5 MET relations, fewer than the default 20: no recommendation, said so.
+    assert pooled["per_type"]["MET"]["note"] == "no recommendation, not tuned (the pooled folds have 5 < 20 relations of this type)"
+    # Every fold's inner dev fold has fewer than 20 MET relations, so no fold tuned MET and each says why.
+    for fold in metrics["folds"]:
+        assert fold["threshold_notes"]["MET"].startswith("kept at the config's 0.5, not tuned (dev has ")
+    report = (out / "report.md").read_text()
+    assert "### Relation thresholds recommended from the pooled out-of-fold scores" in report and "optimistic" in report
+    assert "relation thresholds from the pooled out-of-fold scores" in output
+
+
 def test_same_inputs_give_the_same_folds_and_pooled_scores(crossval_run, tmp_path):
     out, metrics, _ = crossval_run
     corpus = build_repo_corpus(tmp_path).output

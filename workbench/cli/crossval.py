@@ -43,6 +43,7 @@ def crossval(
     from workbench.errors import WorkbenchError
     from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.training.crossval import CrossvalSettings, run_crossval
+    from workbench.training.pooled_thresholds import format_pooled_thresholds
 
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
@@ -60,4 +61,6 @@ def crossval(
     metrics = result.metrics
     for fold in metrics["folds"]:
         typer.echo(f"fold {fold['fold']}: held out {', '.join(fold['held_out'])}; trained on {len(fold['train'])}, inner dev {len(fold['dev'])}")
+    if "pooled_thresholds" in metrics["crossval"]:
+        typer.echo(format_pooled_thresholds(metrics["crossval"]["pooled_thresholds"]))
     print_summary(metrics, result.paths, f"pooled over {metrics['documents']} documents in {metrics['crossval']['folds']} folds")

@@ -36,7 +36,7 @@ def choose_threshold(
         following = ranked[i + 1][0] if i + 1 < len(ranked) else None
         if following == score:
             continue  # tied scores are kept or dropped together
-        choice = _choice_at(score if following is None else (score + following) / 2, tp, fp, n_gold)
+        choice = choice_at(score if following is None else (score + following) / 2, tp, fp, n_gold)
         if target_precision is None:
             if tp and (best is None or choice.f1 > best.f1):
                 best = choice
@@ -48,10 +48,10 @@ def choose_threshold(
 def score_at(scored: Sequence[tuple[float, bool]], n_gold: int, threshold: float) -> ThresholdChoice:
     """Precision, recall and F1 of keeping the cells scored at or above `threshold`."""
     kept = [is_gold for score, is_gold in scored if score >= threshold]
-    return _choice_at(threshold, sum(kept), len(kept) - sum(kept), n_gold)
+    return choice_at(threshold, sum(kept), len(kept) - sum(kept), n_gold)
 
 
-def _choice_at(threshold: float, tp: int, fp: int, n_gold: int) -> ThresholdChoice:
+def choice_at(threshold: float, tp: int, fp: int, n_gold: int) -> ThresholdChoice:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / n_gold if n_gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -66,7 +66,9 @@ def tune_thresholds(
     The docs are not modified. A type with fewer than `min_support` gold relations (a cut
     tuned on a handful of examples fits those examples, not the type), or none reaching the
     target precision, keeps its threshold.
-    Returns {type: {threshold, precision, recall, f1, support, changed}}.
+    Returns {type: {threshold, precision, recall, f1, support, changed, status, note}}: status
+    is "tuned", "too_little_support" or "no_qualifying_cut", note says it in words ("kept at the config's 0.5, not tuned
+    (dev has 3 < 20 relations of this type)"); P/R/F1 are the dev figures at the threshold.
     """
     docs = list(docs_with_gold)
     cells, n_gold = scored_cells(component, docs)
@@ -74,11 +76,30 @@ def tune_thresholds(
     for label in component.labels:
         enough = n_gold[label] >= max(1, min_support)
         choice = choose_threshold(cells[label], n_gold[label], target_precision) if enough else None
+        # Whether the threshold being kept is the config's or one set on this model before.
+        source = "the model's earlier" if label in component.cfg.get("thresholds", {}) else "the config's"
         if choice is not None:
             component.set_threshold(label, choice.threshold)
         kept = choice or score_at(cells[label], n_gold[label], component.thresholds[label])
-        report[label] = {**asdict(kept), "support": n_gold[label], "changed": choice is not None}
+        status = "tuned" if choice is not None else "no_qualifying_cut" if enough else "too_little_support"
+        note = threshold_note(status, kept.threshold, n_gold[label], max(1, min_support), target_precision, source)
+        report[label] = {**asdict(kept), "support": n_gold[label], "changed": choice is not None, "status": status, "note": note}
     return report
+
+
+def threshold_note(
+    status: str, threshold: float, support: int, min_support: int, target_precision: float | None, source: str = "the config's"
+) -> str:
+    """One type's threshold choice in words; a kept threshold never reads as tuned."""
+    if status == "tuned":
+        rule = "the best dev F1" if target_precision is None else f"the lowest cut with dev precision >= {target_precision:g}"
+        return f"tuned on dev to {rule} (dev has {support} relations of this type)"
+    kept = f"kept at {source} {threshold:g}, not tuned"
+    if status == "too_little_support":
+        return f"{kept} (dev has {support} < {min_support} relations of this type)"
+    if target_precision is None:
+        return f"{kept} (no cut finds any of the {support} dev relations of this type)"
+    return f"{kept} (no cut reaches dev precision {target_precision:g})"
 
 
 def scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str, int]]:

@@ -34,6 +34,7 @@ from workbench.evaluation.evaluate import Evaluation, SystemScores
 from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach
 from workbench.training.pipeline import PipelineSpec, train_pipeline
+from workbench.training.pooled_thresholds import pooled_threshold_report
 from workbench.words import count
 
 MAX_LEAVE_ONE_GROUP_OUT = 10
@@ -256,6 +257,8 @@ def fold_metrics(result: FoldResult) -> dict:
         per_type = result.thresholds["per_type"]
         entry["thresholds"] = {label: round(row["threshold"], 6) for label, row in per_type.items()}
         entry["thresholds_tuned"] = [label for label, row in per_type.items() if row["changed"]]
+        # In words, tuned or kept and why (tune_thresholds' note); a report written before notes existed has none.
+        entry["threshold_notes"] = {label: row.get("note", "") for label, row in per_type.items()}
     gazetteer = result.evaluation.baselines.get("gazetteer")
     if gazetteer is not None:
         entry["gazetteer"] = _headlines(gazetteer.scores)
@@ -369,6 +372,9 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
             },
             "folds": fold_entries,
         }
+        fold_cells = [r.evaluation.threshold_cells for r in results]
+        if None not in fold_cells:
+            extra["crossval"]["pooled_thresholds"] = pooled_threshold_report(fold_cells, spec.min_dev_support, spec.target_precision)
         paths = write_report(pooled, stage, html=settings.html, extra_metrics=extra, extra_section=fold_section)
         metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
     except BaseException:
@@ -428,18 +434,41 @@ def fold_section(report, metrics: dict) -> None:
         "far single folds differ (– : undefined, no prediction or no gold item in that fold)."
     )
     if any("thresholds" in f for f in folds):
-        tuned = [
-            f"fold {f['fold']}: " + ", ".join(f"{label} {f['thresholds'][label]:.2f}" for label in f["thresholds_tuned"])
-            for f in folds if f.get("thresholds_tuned")
-        ]
-        report.p(
-            "Relation thresholds tuned on the inner dev fold: "
-            + ("; ".join(tuned) + "; every other type and fold kept the config's" if tuned else "none, every fold kept the config's")
-            + "."
+        report.p("Relation thresholds each fold ran with, tuned on its inner dev fold or kept:")
+        report.table(
+            ["fold", "type", "threshold", "how"],
+            [[str(f["fold"]), label, f"{value:.3f}", (f.get("threshold_notes") or {}).get(label) or ("tuned" if label in f["thresholds_tuned"] else "kept")]
+             for f in folds if "thresholds" in f for label, value in f["thresholds"].items()],
+            "llrl",
         )
+    if "pooled_thresholds" in crossval:
+        pooled_threshold_section(report, crossval["pooled_thresholds"])
     if any("gazetteer" in f for f in folds):
         report.p("Gazetteer baseline per fold (NER P / R / F1), built from that fold's training documents only: " + "; ".join(
             f"fold {f['fold']} {prf(f['gazetteer']['ner'])}" for f in folds if "gazetteer" in f
         ) + ".")
     seconds = sum(f["train_seconds"]["total"] for f in folds)
     report.p(f"Training time, all folds: {seconds:.0f} s.")
+
+
+def pooled_threshold_section(report, pooled: dict) -> None:
+    """The thresholds recommended from the pooled out-of-fold scores, apart from the figures above."""
+    from workbench.evaluation.report import pct
+
+    report.h(3, "Relation thresholds recommended from the pooled out-of-fold scores")
+    report.p(
+        f"Every fold's relation scores on its held-out documents' gold entities, pooled; a cut per type "
+        f"({pooled['objective']}) where the pooled folds have at least {pooled['min_support']} gold relations of it. "
+        f"This is {pooled['caveat']}. The figures above are the folds as they ran."
+    )
+
+    def prf(figures: dict | None) -> str:
+        return "–" if figures is None else " / ".join(pct(figures[m]) for m in METRICS)
+
+    rows = [
+        [label, str(row["support"]), "–" if row["recommended"] is None else f"{row['recommended']:.3f}",
+         prf(row["as_run"]), prf(row["on_pooled"]), prf(row["nested"]), row["note"]]
+        for label, row in pooled["per_type"].items()
+    ]
+    header = ["type", "pooled support", "recommended", "as run P / R / F1", "on pooled (optimistic)", "nested", "note"]
+    report.table(header, rows, "lrrrrrl")

@@ -38,8 +38,10 @@ def tune_model_thresholds(
     per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), read_docbin(nlp, dev_path), target_precision, min_support)
     report = {
         "dev": str(dev_path),
+        # The rule a type is tuned by, when its dev support allows; each type's "status" and "note" say what happened.
         "objective": f"precision >= {target_precision}" if target_precision is not None else "best F1",
         "min_support": min_support,
+        "summary": threshold_summary(per_type, target_precision, min_support),
         "per_type": per_type,
     }
     staging = staging_dir(model_dir)
@@ -49,12 +51,26 @@ def tune_model_thresholds(
     return report
 
 
+def threshold_summary(per_type: dict, target_precision: float | None, min_support: int) -> str:
+    """One line: how many types were tuned and by which rule, how many kept; never "tuned" when none was."""
+    tuned = [label for label, row in per_type.items() if row["status"] == "tuned"]
+    kept = len(per_type) - len(tuned)
+    if not tuned:
+        return (
+            "relation thresholds: none tuned, every type kept its threshold "
+            f"(tuning needs >= {min_support} dev relations of a type and a cut that qualifies)"
+        )
+    rule = "best dev F1" if target_precision is None else f"lowest cut with dev precision >= {target_precision:g}"
+    return f"relation thresholds: {len(tuned)} tuned on dev ({rule}), {kept} kept"
+
+
 def format_threshold_report(report: dict) -> str:
-    lines = [f"relation thresholds ({report['objective']}, tuned where dev has >= {report['min_support']} gold relations):"]
+    """The summary line, then one line per type: threshold, what happened to it, and dev P/R/F1 at it."""
+    lines = [f"{report['summary']}:"]
+    width = max((len(label) for label in report["per_type"]), default=0)
     for label, row in report["per_type"].items():
-        how = "tuned" if row["changed"] else "kept"
         lines.append(
-            f"  {label:<14} {row['threshold']:.3f} {how:<5}  dev P {row['precision']:.3f} R {row['recall']:.3f} "
-            f"F1 {row['f1']:.3f}  support {row['support']}"
+            f"  {label:<{width}} {row['threshold']:.3f}  {row['note']}; "
+            f"dev at {row['threshold']:.3f}: P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f}"
         )
     return "\n".join(lines)
