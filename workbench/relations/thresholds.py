@@ -66,9 +66,10 @@ def tune_thresholds(
     The docs are not modified. A type with fewer than `min_support` gold relations (a cut
     tuned on a handful of examples fits those examples, not the type), or none reaching the
     target precision, keeps its threshold.
-    Returns {type: {threshold, precision, recall, f1, support, changed, status, note}}: status
-    is "tuned", "too_little_support" or "no_qualifying_cut", note says it in words ("kept at the config's 0.5, not tuned
-    (dev has 3 < 20 relations of this type)"); P/R/F1 are the dev figures at the threshold.
+    Returns {type: {threshold, precision, recall, f1, support, changed, status, note}}: status is
+    "tuned", "too_little_support" or "no_qualifying_cut"; note says it in words, e.g. "kept at
+    the config's 0.5, not tuned (dev has 3 < 20 relations of this type)"; P/R/F1 are the dev
+    figures at the threshold.
     """
     docs = list(docs_with_gold)
     cells, n_gold = scored_cells(component, docs)

@@ -34,11 +34,11 @@ class PooledFigures:
     gold: int
 
     def to_dict(self) -> dict:
+        """Counts and P/R/F1; as in the reports, precision with nothing kept and recall with no gold are None, not 0."""
         scores = choice_at(0.0, self.tp, self.fp, self.gold)
-        return {
-            "thresholds": [round(t, 6) for t in self.thresholds], "tp": self.tp, "fp": self.fp, "gold": self.gold,
-            "precision": round(scores.precision, 6), "recall": round(scores.recall, 6), "f1": round(scores.f1, 6),
-        }
+        defined = {"precision": self.tp + self.fp > 0, "recall": self.gold > 0, "f1": self.tp + self.fp + self.gold > 0}
+        figures = {m: round(getattr(scores, m), 6) if defined[m] else None for m in defined}
+        return {"thresholds": [round(t, 6) for t in self.thresholds], "tp": self.tp, "fp": self.fp, "gold": self.gold, **figures}
 
 
 @dataclass(frozen=True)
