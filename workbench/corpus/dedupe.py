@@ -161,7 +161,8 @@ def equal_row_pairs(rows: np.ndarray) -> np.ndarray:
 
     Equal rows are made adjacent by a lexicographic sort; a run of k equal rows
     gives its k(k-1)/2 pairs, taken offset by offset (each row with the row d
-    places after it in the run), so the work is the number of pairs.
+    places after it in the run), so the work is the number of pairs. The sort
+    is stable, so within a run the indices ascend and i < j.
     """
     if len(rows) < 2:
         return np.empty((0, 2), dtype=np.int64)
@@ -181,8 +182,7 @@ def equal_row_pairs(rows: np.ndarray) -> np.ndarray:
         positions = positions[rest[positions] >= offset]
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
-    found = np.concatenate(pairs).astype(np.int64)
-    return np.sort(found, axis=1)
+    return np.concatenate(pairs).astype(np.int64)
 
 
 class UnionFind:
