@@ -27,7 +27,7 @@ class CorpusWriter:
     merging. The merge writes the Hugging Face dataset files itself (the data
     through `datasets`' ArrowWriter, as `save_to_disk` does): `save_to_disk`
     reads the whole data back through a memory map, whose pages count in the
-    resident set (367 MB at 100,000 articles, about 3.6 GB at a million).
+    resident set (367 MB at 100,000 articles, and it grows with the corpus).
     Until `finish`, the old corpus stays in place; a failed build leaves it
     untouched and removes its own files.
     """
