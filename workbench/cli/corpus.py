@@ -80,7 +80,7 @@ def bench(
     gib = 1024**3
     typer.echo(f"articles: {r.articles} (generated in {r.generate_seconds:.1f} s)")
     typer.echo(f"build: {r.build_seconds:.1f} s, {r.articles_per_second:.0f} articles/s")
-    typer.echo(f"peak memory: build {r.build_peak_bytes / gib:.2f} GiB, generator {r.bench_peak_bytes / gib:.2f} GiB (max resident set)")
+    typer.echo(f"peak memory: build {r.build_peak_bytes / gib:.2f} GiB, generator {r.bench_peak_bytes / gib:.2f} GiB (peak resident set)")
     typer.echo(f"planted near-duplicate pairs: {r.planted_pairs}; found {r.found_pairs}, of them planted {r.true_pairs}")
     typer.echo(f"recall {r.recall:.4f}, precision {r.precision:.4f}; planted pairs in one split: {r.planted_pairs_in_one_split}")
     typer.echo(f"groups joining unrelated articles: {r.mixed_groups}")

@@ -1,7 +1,8 @@
 """`workbench corpus bench N`: build a synthetic corpus with planted near-duplicates and measure speed, memory and accuracy.
 
-The build runs in a child process of its own, so its peak memory (the child's
-maximum resident set) is not mixed up with the generator's.
+The build runs in a child process of its own, which reports its own peak
+resident set, so the build's peak memory is not mixed up with the generator's
+(nor, under pytest, with other child processes').
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, Callable
 
 from workbench.corpus.build import BuildResult, CorpusConfig, build_corpus
 from workbench.corpus.dedupe import UnionFind
@@ -54,6 +56,39 @@ def _maxrss_bytes(who: int) -> int:
     return resource.getrusage(who).ru_maxrss * 1024  # Linux reports KiB
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What a function returned in a child process, and that process's peak resident memory."""
+
+    value: Any
+    peak_bytes: int
+
+
+def _peak_resident_bytes() -> int:
+    """This process's peak resident set since it was started (VmHWM).
+
+    Not getrusage's ru_maxrss: across exec the kernel keeps the maximum, so a
+    spawned child's figure would start from its parent's resident set at fork.
+    Processes the build would start are not counted (it starts none).
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # reported in kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _call_and_measure(function: Callable, args: tuple) -> Measured:
+    value = function(*args)
+    return Measured(value, _peak_resident_bytes())
+
+
+def run_measured(function: Callable, *args) -> Measured:
+    """Call `function(*args)` in a fresh (spawned) process and measure its peak resident memory."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_call_and_measure, function, args).result()
+
+
 def bench_corpus(
     count: int, config: CorpusConfig, duplicate_share: float = 0.05, seed: int = 0, work_dir: str | Path | None = None
 ) -> CorpusBench:
@@ -70,8 +105,8 @@ def bench_corpus(
             "keep_together": [],
         })
         started = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            result: BuildResult = pool.submit(build_corpus, config).result()
+        build = run_measured(build_corpus, config)
+        result: BuildResult = build.value
         build_seconds = time.perf_counter() - started
         splits = load_assignments(config.splits_file)
 
@@ -99,7 +134,7 @@ def bench_corpus(
         mixed_groups=len(mixed),
         generate_seconds=generate_seconds,
         build_seconds=build_seconds,
-        build_peak_bytes=_maxrss_bytes(resource.RUSAGE_CHILDREN),
+        build_peak_bytes=build.peak_bytes,
         bench_peak_bytes=_maxrss_bytes(resource.RUSAGE_SELF),
         cpus=os.cpu_count() or 1,
         load_before=load_before,
