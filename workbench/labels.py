@@ -41,6 +41,8 @@ class RelationType:
     description: str = ""
     color: str = "#888888"
     shortcut: str | None = None
+    # Words that state this relation (from the guidelines): cues for a type with few examples.
+    triggers: tuple[str, ...] = ()
 
     def allows(self, head_label: str, tail_label: str) -> bool:
         """Whether these labels may be joined: head -> tail, or either way round for a symmetric type."""
@@ -137,7 +139,12 @@ class EntityEntry(BaseModel):
 
 
 class RelationEntry(BaseModel):
-    """One relation type: its signature (head and tail labels) and whether direction counts."""
+    """One relation type: its signature (head and tail labels) and whether direction counts.
+
+    triggers: words that state the relation ("met", "hosted"; "phoned"), taken from the
+    guidelines. The relation model measures how close the words around a pair are to them
+    in the base model's vector space, which helps most the types with few examples.
+    """
 
     description: str = ""
     head: List[str]
@@ -145,6 +152,7 @@ class RelationEntry(BaseModel):
     symmetric: StrictBool = False
     color: Color = "#888888"
     shortcut: Optional[Shortcut] = None
+    triggers: List[str] = []
 
     class Config:
         extra = "forbid"
@@ -186,7 +194,7 @@ class LabelsFile(BaseModel):
     def scheme(self) -> LabelScheme:
         entities = {n: EntityLabel(n, e.description, e.color, e.shortcut, e.base_label) for n, e in self.entities.items()}
         relations = {
-            n: RelationType(n, tuple(r.head), tuple(r.tail), r.symmetric, r.description, r.color, r.shortcut)
+            n: RelationType(n, tuple(r.head), tuple(r.tail), r.symmetric, r.description, r.color, r.shortcut, tuple(r.triggers))
             for n, r in self.relations.items()
         }
         return LabelScheme(self.name, entities, relations, self.description)

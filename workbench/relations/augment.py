@@ -1,12 +1,19 @@
-"""Corpus augmenter that gives each predicted doc the gold entities and sentences of its reference doc.
+"""Corpus augmenters that put entities on the predicted docs the relation component trains and is scored on.
 
 `spacy train` evaluates by running the pipeline on `example.predicted`, which the corpus
 reader builds from raw text. A relation model trained on gold entities needs those
-entities (and sentence boundaries, for its candidates) on that doc to be scored at all.
+entities (and sentence boundaries, for its candidates) on that doc to be scored at all:
+`workbench.gold_entities.v1`.
+
+`workbench.ner_entities.v1` puts a trained NER's own entities on the predicted doc
+instead. The component trains on the candidates of both the gold and the predicted
+entities, so it also learns from the spans users' pipelines will really give it: a
+boundary the NER gets wrong is a negative example, not an unseen case.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterator
 
 from spacy.language import Language
@@ -24,12 +31,47 @@ def gold_entities_augmenter(nlp: Language, example: Example) -> Iterator[Example
     yield Example(with_gold_entities(example), example.reference)
 
 
+@registry.augmenters("workbench.ner_entities.v1")
+def create_ner_entities_augmenter(ner_model: str | None = None) -> Callable[[Language, Example], Iterator[Example]]:
+    """With ner_model null, the gold entities (as workbench.gold_entities.v1)."""
+    if not ner_model:
+        return gold_entities_augmenter
+
+    def ner_entities_augmenter(nlp: Language, example: Example) -> Iterator[Example]:
+        yield Example(with_predicted_entities(example, _load_ner(ner_model)), example.reference)
+
+    return ner_entities_augmenter
+
+
+@lru_cache(maxsize=2)
+def _load_ner(path: str) -> Language:
+    import spacy
+
+    # The entities are what counts: an assembled pipeline's relation component is not run.
+    nlp = spacy.load(path)
+    nlp.select_pipes(disable=[name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "relation_extractor"])
+    return nlp
+
+
 def with_gold_entities(example: Example) -> Doc:
     """A copy of the predicted doc with the reference's entities and sentence starts (matched by characters)."""
     reference = example.reference
     doc = example.predicted.copy()
     spans = (doc.char_span(ent.start_char, ent.end_char, label=ent.label_) for ent in reference.ents)
     doc.ents = [span for span in spans if span is not None]
+    return _with_reference_sentences(doc, reference)
+
+
+def with_predicted_entities(example: Example, ner: Language) -> Doc:
+    """A copy of the predicted doc with `ner`'s entities (re-tokenized spans matched by characters) and the reference's sentences."""
+    predicted = ner(example.reference.text)
+    doc = example.predicted.copy()
+    spans = (doc.char_span(ent.start_char, ent.end_char, label=ent.label_) for ent in predicted.ents)
+    doc.ents = [span for span in spans if span is not None]
+    return _with_reference_sentences(doc, example.reference)
+
+
+def _with_reference_sentences(doc: Doc, reference: Doc) -> Doc:
     if reference.has_annotation("SENT_START"):
         starts = {sent.start_char for sent in reference.sents}
         for token in doc:

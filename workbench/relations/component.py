@@ -19,17 +19,17 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
-from workbench.docs import get_relations  # importing workbench.docs registers doc._.relations
+from workbench.docs import relation_spans  # importing workbench.docs registers doc._.relations
 # Imported for its side effect: the default model config names this architecture.
 from workbench.relations import model as _model  # noqa: F401
 from workbench.relations.candidates import Candidate, generate_candidates, move_candidate, same_tokenization
 from workbench.relations.scoring import score_relations
 from workbench.labels import LabelScheme, load_labels
-from workbench.relations.signatures import relation_key, scheme_from_docs
+from workbench.relations.signatures import scheme_from_docs
 
 DEFAULT_MODEL = """
 [model]
-@architectures = "workbench.RelationModel.v1"
+@architectures = "workbench.RelationModel.v2"
 hidden_width = 64
 feature_width = 16
 dropout = 0.1
@@ -58,6 +58,13 @@ EPSILON = 1e-7
 class DocScores(NamedTuple):
     candidates: list[Candidate]
     probs: numpy.ndarray  # (n_candidates, n_types); 0 where a type's signature rules the pair out
+
+
+def _char_key(scheme: LabelScheme, doc: Doc, head, tail, label: str, head_label: str | None = None, tail_label: str | None = None) -> tuple:
+    """A relation as strict scoring sees it: both arguments as (start_char, end_char, entity label), and the type."""
+    first = (head.start_char, head.end_char, head_label or head.label_)
+    second = (tail.start_char, tail.end_char, tail_label or tail.label_)
+    return (*scheme.ordered(label, first, second), label)
 
 
 class TrainingBatch(NamedTuple):
@@ -194,23 +201,37 @@ class RelationExtractor(TrainablePipe):
         return float(loss), ops.asarray2f(d_logits)
 
     def _training_batch(self, examples: list[Example]) -> TrainingBatch:
-        """Candidates from the reference doc (gold ents and sentences), moved onto the predicted doc's tokens."""
+        """Candidates of the gold entities (moved onto the predicted doc's tokens) and of the predicted doc's own entities.
+
+        The predicted doc carries gold entities (workbench.gold_entities.v1) or a NER's
+        (workbench.ner_entities.v1); a candidate is positive for a type when gold has that
+        relation between the same character spans with the same labels, as strict scoring counts it.
+        """
         scheme = self.scheme
         docs, candidates, targets = [], [], []
         for eg in examples:
-            gold = {relation_key(scheme, r["head"], r["tail"], r["label"]) for r in get_relations(eg.reference)}
-            doc_candidates = []
-            same_tokens = same_tokenization(eg.reference, eg.predicted)
-            for cand in generate_candidates(eg.reference, scheme, self.max_distance):
-                moved = cand if same_tokens else move_candidate(cand, eg.reference, eg.predicted)
-                if moved is not None:
-                    doc_candidates.append(moved)
-                    targets.append([float((cand.head, cand.tail, label) in gold) for label in self.labels])
+            gold = {_char_key(scheme, eg.reference, head, tail, label) for head, tail, label, _ in relation_spans(eg.reference)}
+            doc_candidates = self._gold_and_predicted_candidates(eg)
+            for cand in doc_candidates:
+                head, tail = eg.predicted[cand.head[0] : cand.head[1]], eg.predicted[cand.tail[0] : cand.tail[1]]
+                keys = (_char_key(scheme, eg.predicted, head, tail, label, cand.head_label, cand.tail_label) for label in self.labels)
+                targets.append([float(key in gold) for key in keys])
             docs.append(eg.predicted)
             candidates.append(doc_candidates)
         flat = [cand for doc_candidates in candidates for cand in doc_candidates]
         target_array = numpy.asarray(targets, dtype="f").reshape((-1, len(self.labels)))
         return TrainingBatch(docs, candidates, target_array, self._mask(flat))
+
+    def _gold_and_predicted_candidates(self, eg: Example) -> list[Candidate]:
+        same_tokens = same_tokenization(eg.reference, eg.predicted)
+        chosen: dict[tuple, Candidate] = {}
+        for cand in generate_candidates(eg.reference, self.scheme, self.max_distance):
+            moved = cand if same_tokens else move_candidate(cand, eg.reference, eg.predicted)
+            if moved is not None:
+                chosen[(moved.head, moved.tail, moved.head_label, moved.tail_label)] = moved
+        for cand in self.candidates(eg.predicted):
+            chosen.setdefault((cand.head, cand.tail, cand.head_label, cand.tail_label), cand)
+        return list(chosen.values())
 
     def initialize(
         self,
@@ -230,8 +251,16 @@ class RelationExtractor(TrainablePipe):
         self.cfg["labels"] = chosen.relation_types
         self.cfg["thresholds"] = {k: v for k, v in self.cfg["thresholds"].items() if k in chosen.relations}
         self._set_output_width(len(chosen.relations))
+        self._set_triggers(chosen)
         sample = self._training_batch(examples[:10])
         self.model.initialize(X=(sample.docs, sample.candidates))
+
+    def _set_triggers(self, scheme: LabelScheme) -> None:
+        """Give the model each type's trigger words, in output order; models without cue features ignore them."""
+        triggers = [list(scheme.relations[label].triggers) for label in self.labels]
+        for node in self.model.walk():
+            if "triggers" in node.attrs:
+                node.attrs["triggers"] = triggers
 
     @staticmethod
     def _choose_scheme(examples: list[Example], labels_path: str | None, signatures: dict | None) -> LabelScheme:
