@@ -234,6 +234,9 @@ def test_to_disk_from_disk_round_trip(trained, tmp_path):
     # The scheme comes from the saved cfg alone: no labels.yml is read at load time.
     assert rel.scheme.relations == LabelScheme.from_signatures(load_labels(LABELS).signatures()).relations
     assert rel.scheme.symmetric_types == {"MET", "SPOKE_WITH"}
+    # The label config's trigger words travel with the weights (MET's and SPOKE_WITH's are in labels.yml).
+    triggers = {label: words for label, words in zip(rel.labels, rel.model.get_ref("features").attrs["triggers"])}
+    assert triggers == {label: list(r.triggers) for label, r in load_labels(LABELS).relations.items()} and triggers["MET"]
     for doc in golds:
         assert loaded(unannotated_copy(doc))._.relations == nlp(unannotated_copy(doc))._.relations
 

@@ -60,7 +60,7 @@ class DocScores(NamedTuple):
     probs: numpy.ndarray  # (n_candidates, n_types); 0 where a type's signature rules the pair out
 
 
-def _char_key(scheme: LabelScheme, doc: Doc, head, tail, label: str, head_label: str | None = None, tail_label: str | None = None) -> tuple:
+def _char_key(scheme: LabelScheme, head, tail, label: str, head_label: str | None = None, tail_label: str | None = None) -> tuple:
     """A relation as strict scoring sees it: both arguments as (start_char, end_char, entity label), and the type."""
     first = (head.start_char, head.end_char, head_label or head.label_)
     second = (tail.start_char, tail.end_char, tail_label or tail.label_)
@@ -210,11 +210,11 @@ class RelationExtractor(TrainablePipe):
         scheme = self.scheme
         docs, candidates, targets = [], [], []
         for eg in examples:
-            gold = {_char_key(scheme, eg.reference, head, tail, label) for head, tail, label, _ in relation_spans(eg.reference)}
+            gold = {_char_key(scheme, head, tail, label) for head, tail, label, _ in relation_spans(eg.reference)}
             doc_candidates = self._gold_and_predicted_candidates(eg)
             for cand in doc_candidates:
                 head, tail = eg.predicted[cand.head[0] : cand.head[1]], eg.predicted[cand.tail[0] : cand.tail[1]]
-                keys = (_char_key(scheme, eg.predicted, head, tail, label, cand.head_label, cand.tail_label) for label in self.labels)
+                keys = (_char_key(scheme, head, tail, label, cand.head_label, cand.tail_label) for label in self.labels)
                 targets.append([float(key in gold) for key in keys])
             docs.append(eg.predicted)
             candidates.append(doc_candidates)

@@ -5,7 +5,8 @@ between them (zeros when adjacent), plus hashed embeddings of the head label, th
 tail label and the signed, bucketed distance (v1). v2 adds what tells one pair from
 its neighbours: whether the pair shares a sentence, how many entities stand between
 them and which labels they have; and, for types whose label config lists trigger
-words, how close the words around the pair are to them (trigger_cues). The model
+words, whether one stands between or around the pair (trigger_cues), with a learned
+per-type weight that adds that cue straight to the type's logit. The model
 returns logits; the component applies the sigmoid, so the binary cross-entropy
 gradient is exactly (p - y) and does not vanish when an output saturates.
 """
