@@ -172,3 +172,10 @@ def test_trigger_prior_adds_its_weight_and_backpropagates_exactly():
         X[row, col] += eps
         assert d_X[row, col] == pytest.approx((up - down) / (2 * eps), abs=1e-3)
     assert layer.get_grad("W").tolist() == pytest.approx([1.0 * 1.0, 0.0])
+
+
+def test_base_without_the_source_component_is_a_clear_error(tmp_path):
+    path, _ = base_with_tok2vec(tmp_path, width=16)
+    target = tiny_relation_nlp().get_pipe("relation_extractor").model.get_ref("tok2vec")
+    with pytest.raises(WorkbenchError, match="no 'encoder' component"):
+        copy_tok2vec_weights(str(path), "encoder", target)

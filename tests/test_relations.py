@@ -156,8 +156,13 @@ def test_score_is_strict_and_symmetric_order_free(gold_nlp):
 
 def test_choose_threshold_best_f1_and_target_precision():
     cells = [(0.9, True), (0.8, False), (0.7, True), (0.2, False)]
+    # Cuts from the top: 0.85 (F1 .5), 0.75 (.4), 0.45 (.667, the best), 0.2 (.571). One standard
+    # error at the best, sqrt(.667 * .333 / 3) = .272, lets F1 >= .395 qualify: the highest such cut is 0.85.
     best = choose_threshold(cells, n_gold=3)
-    assert best.threshold == pytest.approx(0.45) and best.f1 == pytest.approx(2 / 3)
+    assert best.threshold == pytest.approx(0.85) and best.f1 == pytest.approx(0.5) and best.precision == 1.0
+    # With many gold relations the standard error shrinks and the best-F1 cut itself is chosen:
+    # 30 copies of each cell: best F1 .667 at 0.45, SE sqrt(.667 * .333 / 90) = .0497, and 0.85's .5 is out.
+    assert choose_threshold(cells * 30, n_gold=90).threshold == pytest.approx(0.45)
     precise = choose_threshold(cells, n_gold=3, target_precision=0.95)
     assert precise.threshold == pytest.approx(0.85) and precise.precision == 1.0
     assert choose_threshold([(0.5, False)], n_gold=1, target_precision=0.5) is None

@@ -24,7 +24,7 @@ def test_notes_never_call_a_kept_threshold_tuned():
     assert threshold_note("no_qualifying_cut", 0.5, 30, 20, None) == (
         "kept at the config's 0.5, not tuned (no cut finds any of the 30 dev relations of this type)"
     )
-    assert threshold_note("tuned", 0.41, 43, 20, None) == "tuned on dev to the best dev F1 (dev has 43 relations of this type)"
+    assert threshold_note("tuned", 0.41, 43, 20, None) == "tuned on dev to the highest cut within one standard error of the best dev F1 (dev has 43 relations of this type)"
 
 
 @pytest.fixture
@@ -56,9 +56,9 @@ def test_types_below_min_support_are_reported_kept_everywhere(tuned_model):
     assert "kept at the config's 0.5, not tuned (dev has 5 < 20 relations of this type)" in met_line
     assert "tuned on dev" not in met_line and "best" not in met_line
     tuned = [label for label, row in per_type.items() if row["status"] == "tuned"]
-    assert report["summary"] == f"relation thresholds: {len(tuned)} tuned on dev (best dev F1), {4 - len(tuned)} kept"
+    assert report["summary"] == f"relation thresholds: {len(tuned)} tuned on dev (highest cut within one standard error of the best dev F1), {4 - len(tuned)} kept"
     for label in tuned:
-        assert per_type[label]["note"].startswith("tuned on dev to the best dev F1")
+        assert per_type[label]["note"].startswith("tuned on dev to the highest cut within one standard error of the best dev F1")
 
 
 def test_summary_says_none_tuned_when_no_type_has_the_support(tmp_path, ruler_rel_model, gold_records):
@@ -88,18 +88,22 @@ def test_pooled_recommendation_with_optimistic_and_nested_figures():
     report = pooled_threshold_report(FOLDS, min_support=3, target_precision=None)
     met = report["per_type"]["MET"]
     # MET pooled, 6 gold: 0.9T 0.8T 0.7F 0.6F 0.4T 0.3T 0.2F 0.1T. F1 going down the list:
-    # .286 .5 .444 .4 .545 .667 .615 then all kept: tp 5 fp 3, P 5/8, R 5/6, F1 5/7 = .714286, the best: cut 0.1.
-    assert met["status"] == "tuned" and met["recommended"] == 0.1
-    assert met["on_pooled"] == {"thresholds": [0.1, 0.1, 0.1], "tp": 5, "fp": 3, "gold": 6,
-                                "precision": 0.625, "recall": 0.833333, "f1": 0.714286}
+    # .286 .5 .444 .4 .545 .667 .615 then all kept: tp 5 fp 3, F1 5/7 = .714, the best.
+    # One standard error: sqrt(.714 * .286 / 6) = .184, so F1 >= .530 qualifies; the highest
+    # such cut is (0.4 + 0.3) / 2 = 0.35 (F1 .545).
+    assert met["status"] == "tuned" and met["recommended"] == 0.35
+    assert met["on_pooled"] == {"thresholds": [0.35, 0.35, 0.35], "tp": 3, "fp": 2, "gold": 6,
+                                "precision": 0.6, "recall": 0.5, "f1": 0.545455}
     # As run, every fold at 0.5: A keeps .9T .6F, B .8T, C .7F: tp 2 fp 2 of 6: P .5, R 1/3, F1 .4.
     assert met["as_run"] == {"thresholds": [0.5, 0.5, 0.5], "tp": 2, "fp": 2, "gold": 6, "precision": 0.5, "recall": 0.333333, "f1": 0.4}
-    # Nested: A's cut from B+C (.8T .7F .4T .2F .1T, 4 gold) is 0.1 (F1 .667): A tp 2 fp 1.
-    # B's from A+C (.9T .7F .6F .3T .1T, 3 gold) is 0.1 (F1 .75): B tp 2 fp 1 (0.2F is kept too).
-    # C's from A+B (.9T .8T .6F .4T .3T .2F, 5 gold) is (.3+.2)/2 = .25 (F1 .8): C keeps .7F only: tp 0 fp 1.
-    # Sum: tp 4 fp 3 of 6: P 4/7, R 2/3, F1 8/13 = .615385, below the optimistic .714286.
-    assert met["nested"] == {"thresholds": [0.1, 0.1, 0.25], "tp": 4, "fp": 3, "gold": 6,
-                             "precision": 0.571429, "recall": 0.666667, "f1": 0.615385}
+    # Nested, each fold's cut from the other two:
+    # A from B+C (.8T .7F .4T .2F .1T, 4 gold): F1 .4 .333 .571 .5 .667; SE .236, F1 >= .431: cut (.4+.2)/2.
+    #   A keeps .9T .6F; its .3T sits on that cut (0.30000000000000004 in floats) and is dropped: tp 1 fp 1.
+    # B from A+C (.9T .7F .6F .3T .1T, 3 gold): F1 .5 .4 .333 .571 .75; SE .25, F1 >= .5: cut 0.8. B keeps .8T.
+    # C from A+B (.9T .8T .6F .4T .3T .2F, 5 gold): F1 .333 .571 .5 .667 .8 .727; SE .179, F1 >= .621: cut .35.
+    #   C keeps .7F: tp 0 fp 1. Sum: tp 2 fp 2 of 6: P .5, R 1/3, F1 .4, below the optimistic .545.
+    assert met["nested"] == {"thresholds": [pytest.approx(0.3), 0.8, 0.35], "tp": 2, "fp": 2, "gold": 6,
+                             "precision": 0.5, "recall": 0.333333, "f1": 0.4}
     # SPOKE_WITH: 2 gold relations pooled, below 3: nothing recommended, and it says so.
     spoke = report["per_type"]["SPOKE_WITH"]
     assert (spoke["status"], spoke["recommended"], spoke["on_pooled"], spoke["nested"]) == ("too_little_support", None, None, None)
@@ -108,8 +112,8 @@ def test_pooled_recommendation_with_optimistic_and_nested_figures():
     assert (spoke["as_run"]["tp"], spoke["as_run"]["fp"], spoke["as_run"]["recall"]) == (1, 0, 0.5)
     printed = format_pooled_thresholds(report)
     assert "optimistic" in printed.splitlines()[0]
-    assert "  MET: recommended 0.100 (best F1 on the pooled out-of-fold scores, 6 gold relations); F1 as run 0.400, " \
-           "at the cut on pooled 0.714 (optimistic), nested 0.615" in printed
+    assert "  MET: recommended 0.350 (highest cut within one standard error of the best F1 on the pooled out-of-fold scores, 6 gold relations); F1 as run 0.400, " \
+           "at the cut on pooled 0.545 (optimistic), nested 0.400" in printed
     assert "  SPOKE_WITH: no recommendation, not tuned (the pooled folds have 2 < 3 relations of this type)" in printed
 
 

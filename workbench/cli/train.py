@@ -18,7 +18,7 @@ BASE_MODEL = typer.Option(
     "en_core_web_md", help="Pipeline to start from: a name (en_core_web_md), package, module or folder; 'none' trains from scratch"
 )
 TARGET_PRECISION = typer.Option(
-    None, help="Per relation type, the lowest threshold whose dev precision reaches this (default: best dev F1)"
+    None, help="Per relation type, the lowest threshold whose dev precision reaches this (default: the highest cut within one standard error of the best dev F1)"
 )
 MIN_DEV_SUPPORT = typer.Option(
     20, help="Tune a relation type's threshold only if dev has at least this many gold relations of it"

@@ -33,7 +33,7 @@ def copy_tok2vec_weights(base_model: str, source: str, tok2vec) -> None:
     """Load the base model's `source` component and copy its encoder's weights into `tok2vec` (same architecture)."""
     import spacy
 
-    base = spacy.load(base_model, exclude=[], enable=[source])
+    base = spacy.load(base_model)
     if source not in base.pipe_names:
         raise WorkbenchError(f"the base model has no {source!r} component to start the relation encoder from", path=base_model)
     weights = base.get_pipe(source).model

@@ -1,7 +1,8 @@
-"""Per-type decision thresholds tuned on dev docs: best F1, or the lowest threshold that reaches a target precision."""
+"""Per-type decision thresholds tuned on dev docs: the most precise cut as good as the best dev F1, or the lowest threshold that reaches a target precision."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
@@ -9,6 +10,11 @@ from spacy.tokens import Doc
 
 from workbench.docs import get_relations
 from workbench.relations.signatures import relation_key
+
+
+# How the default rule is named wherever a choice is reported.
+ONE_SE_RULE = "the highest cut within one standard error of the best dev F1"
+ONE_SE_OBJECTIVE = "best F1, one-standard-error rule"
 
 
 @dataclass
@@ -24,25 +30,40 @@ def choose_threshold(
 ) -> ThresholdChoice | None:
     """Pick a cut over (score, is_gold) candidate cells; None if no cut qualifies.
 
+    Without a target precision: the highest cut whose dev F1 is within one standard error
+    of the best dev F1 (Breiman's one-standard-error rule). A dev F1 curve is flat near its
+    top, so the single best cut is often a low one chosen by noise; among cuts that dev
+    cannot tell apart, the most precise one is kept. The standard error is that of a
+    proportion of n_gold at the best F1, sqrt(F1 (1 - F1) / n_gold).
     n_gold counts every gold relation, found as a candidate or not, so recall is honest.
     A cut falls midway between the last score kept and the next one, so the choice does
     not sit on a dev score's edge.
     """
+    cuts = _cuts(scored, n_gold)
+    if target_precision is not None:
+        # Thresholds only fall along the cuts: the last one that qualifies is the lowest.
+        qualifying = [cut for cut in cuts if cut.precision >= target_precision]
+        return qualifying[-1] if qualifying else None
+    found = [cut for cut in cuts if cut.recall > 0]
+    if not found:
+        return None
+    best = max(found, key=lambda cut: cut.f1)
+    tolerance = math.sqrt(best.f1 * (1 - best.f1) / max(1, n_gold))
+    return next(cut for cut in found if cut.f1 >= best.f1 - tolerance)
+
+
+def _cuts(scored: Sequence[tuple[float, bool]], n_gold: int) -> list[ThresholdChoice]:
+    """Every distinct cut, from the highest threshold down, with its P/R/F1."""
     ranked = sorted(scored, key=lambda item: -item[0])
-    best: ThresholdChoice | None = None
+    cuts = []
     tp = fp = 0
     for i, (score, is_gold) in enumerate(ranked):
         tp, fp = tp + bool(is_gold), fp + (not is_gold)
         following = ranked[i + 1][0] if i + 1 < len(ranked) else None
         if following == score:
             continue  # tied scores are kept or dropped together
-        choice = choice_at(score if following is None else (score + following) / 2, tp, fp, n_gold)
-        if target_precision is None:
-            if tp and (best is None or choice.f1 > best.f1):
-                best = choice
-        elif choice.precision >= target_precision:
-            best = choice  # thresholds only fall as we go: the last one that qualifies is the lowest
-    return best
+        cuts.append(choice_at(score if following is None else (score + following) / 2, tp, fp, n_gold))
+    return cuts
 
 
 def score_at(scored: Sequence[tuple[float, bool]], n_gold: int, threshold: float) -> ThresholdChoice:
@@ -93,7 +114,7 @@ def threshold_note(
 ) -> str:
     """One type's threshold choice in words; a kept threshold never reads as tuned."""
     if status == "tuned":
-        rule = "the best dev F1" if target_precision is None else f"the lowest cut with dev precision >= {target_precision:g}"
+        rule = ONE_SE_RULE if target_precision is None else f"the lowest cut with dev precision >= {target_precision:g}"
         return f"tuned on dev to {rule} (dev has {support} relations of this type)"
     kept = f"kept at {source} {threshold:g}, not tuned"
     if status == "too_little_support":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.relations.thresholds import choice_at, choose_threshold
+from workbench.relations.thresholds import ONE_SE_OBJECTIVE, choice_at, choose_threshold
 
 # One fold's threshold cells as evaluate keeps them: ({type: [(score, is_gold)]}, {type: gold relations}, {type: threshold}).
 FoldCells = tuple[dict, dict, dict]
@@ -88,7 +88,7 @@ def pooled_thresholds(folds: list[FoldCells], min_support: int, target_precision
         on_pooled = nested = None
         if cut is not None:
             status = "tuned"
-            rule = "best F1" if target_precision is None else f"lowest cut with precision >= {target_precision:g}"
+            rule = "highest cut within one standard error of the best F1" if target_precision is None else f"lowest cut with precision >= {target_precision:g}"
             note = f"recommended {cut:.3f} ({rule} on the pooled out-of-fold scores, {support} gold relations)"
             on_pooled = _figures([(cells, n, cut) for cells, n, _ in parts])
             nested_parts = []
@@ -119,7 +119,7 @@ def pooled_threshold_report(folds: list[FoldCells], min_support: int, target_pre
     """What crossval's metrics.json keeps under crossval.pooled_thresholds."""
     per_type = pooled_thresholds(folds, min_support, target_precision)
     return {
-        "objective": "best F1" if target_precision is None else f"precision >= {target_precision}",
+        "objective": ONE_SE_OBJECTIVE if target_precision is None else f"precision >= {target_precision}",
         "min_support": min_support,
         "caveat": CAVEAT,
         "per_type": {label: row.to_dict() for label, row in per_type.items()},

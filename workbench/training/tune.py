@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_json
+from workbench.relations.thresholds import ONE_SE_OBJECTIVE, ONE_SE_RULE
 
 REPORT_NAME = "relation_thresholds.json"
 
@@ -39,7 +40,7 @@ def tune_model_thresholds(
     report = {
         "dev": str(dev_path),
         # The rule a type is tuned by, when its dev support allows; each type's "status" and "note" say what happened.
-        "objective": f"precision >= {target_precision}" if target_precision is not None else "best F1",
+        "objective": f"precision >= {target_precision}" if target_precision is not None else ONE_SE_OBJECTIVE,
         "min_support": min_support,
         "summary": threshold_summary(per_type, target_precision, min_support),
         "per_type": per_type,
@@ -60,7 +61,7 @@ def threshold_summary(per_type: dict, target_precision: float | None, min_suppor
             "relation thresholds: none tuned, every type kept its threshold "
             f"(tuning needs >= {min_support} dev relations of a type and a cut that qualifies)"
         )
-    rule = "best dev F1" if target_precision is None else f"lowest cut with dev precision >= {target_precision:g}"
+    rule = ONE_SE_RULE.removeprefix("the ") if target_precision is None else f"lowest cut with dev precision >= {target_precision:g}"
     return f"relation thresholds: {len(tuned)} tuned on dev ({rule}), {kept} kept"
 
 
