@@ -142,8 +142,8 @@ class RelationEntry(BaseModel):
     """One relation type: its signature (head and tail labels) and whether direction counts.
 
     triggers: words that state the relation ("met", "hosted"; "phoned"), taken from the
-    guidelines. The relation model measures how close the words around a pair are to them
-    in the base model's vector space, which helps most the types with few examples.
+    guidelines. The relation model (v2) takes a trigger between or around a pair as a cue
+    for its type (lower-case word match), which helps most the types with few examples.
     """
 
     description: str = ""
