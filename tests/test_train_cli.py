@@ -88,7 +88,9 @@ def test_an_interrupted_run_leaves_the_installed_model_untouched(tiny_base, sche
     (installed / "marker").write_text("the model from before")
     runs = tmp_path / "runs"
     command = [sys.executable, "-m", "workbench", *_train_args(tiny_base, data, "--run-dir", str(runs), "-o", str(installed),
-                                                               "--training.max_steps", "100000", "--training.eval_frequency", "1000")]
+                                                               "--training.max_steps", "100000", "--training.eval_frequency", "1000",
+                                                               # No early stop: the run must still be training when the signal comes.
+                                                               "--training.patience", "0")]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     # Interrupt once spaCy is training (its run folder exists), as a user pressing Ctrl-C would.
