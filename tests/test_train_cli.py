@@ -91,7 +91,10 @@ def test_an_interrupted_run_leaves_the_installed_model_untouched(tiny_base, sche
                                                                "--training.max_steps", "100000", "--training.eval_frequency", "1000",
                                                                # No early stop: the run must still be training when the signal comes.
                                                                "--training.patience", "0")]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A job started in the background by a non-interactive shell (CI's runner, `make test &`)
+    # inherits SIGINT ignored, and so would this child: give it the default, as a terminal has.
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     # Interrupt once spaCy is training (its run folder exists), as a user pressing Ctrl-C would.
     while not (runs / "ner").exists() and time.monotonic() < deadline:
