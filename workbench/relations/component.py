@@ -124,14 +124,12 @@ class RelationExtractor(TrainablePipe):
             raise ValueError(f"unknown relation type {label!r}; known: {', '.join(self.labels)}")
         self.cfg["thresholds"][label] = float(value)
 
-    def candidates(self, doc: Doc) -> list[Candidate]:
-        return generate_candidates(doc, self.scheme, self.max_distance)
-
     # --- prediction ------------------------------------------------------------------------
 
     def predict(self, docs: Iterable[Doc]) -> list[DocScores]:
         docs = list(docs)
-        candidates = [self.candidates(doc) for doc in docs]
+        scheme = self.scheme  # rebuilt from cfg on each access: once per batch, not per doc
+        candidates = [generate_candidates(doc, scheme, self.max_distance) for doc in docs]
         flat = [cand for doc_candidates in candidates for cand in doc_candidates]
         if not flat:
             return [DocScores([], numpy.zeros((0, len(self.labels)), dtype="f")) for _ in docs]
@@ -211,7 +209,7 @@ class RelationExtractor(TrainablePipe):
         docs, candidates, targets = [], [], []
         for eg in examples:
             gold = {_char_key(scheme, head, tail, label) for head, tail, label, _ in relation_spans(eg.reference)}
-            doc_candidates = self._gold_and_predicted_candidates(eg)
+            doc_candidates = self._gold_and_predicted_candidates(eg, scheme)
             for cand in doc_candidates:
                 head, tail = eg.predicted[cand.head[0] : cand.head[1]], eg.predicted[cand.tail[0] : cand.tail[1]]
                 keys = (_char_key(scheme, head, tail, label, cand.head_label, cand.tail_label) for label in self.labels)
@@ -222,14 +220,14 @@ class RelationExtractor(TrainablePipe):
         target_array = numpy.asarray(targets, dtype="f").reshape((-1, len(self.labels)))
         return TrainingBatch(docs, candidates, target_array, self._mask(flat))
 
-    def _gold_and_predicted_candidates(self, eg: Example) -> list[Candidate]:
+    def _gold_and_predicted_candidates(self, eg: Example, scheme: LabelScheme) -> list[Candidate]:
         same_tokens = same_tokenization(eg.reference, eg.predicted)
         chosen: dict[tuple, Candidate] = {}
-        for cand in generate_candidates(eg.reference, self.scheme, self.max_distance):
+        for cand in generate_candidates(eg.reference, scheme, self.max_distance):
             moved = cand if same_tokens else move_candidate(cand, eg.reference, eg.predicted)
             if moved is not None:
                 chosen[(moved.head, moved.tail, moved.head_label, moved.tail_label)] = moved
-        for cand in self.candidates(eg.predicted):
+        for cand in generate_candidates(eg.predicted, scheme, self.max_distance):
             chosen.setdefault((cand.head, cand.tail, cand.head_label, cand.tail_label), cand)
         return list(chosen.values())
 

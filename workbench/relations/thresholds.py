@@ -13,7 +13,7 @@ from workbench.relations.signatures import relation_key
 
 
 # How the default rule is named wherever a choice is reported.
-ONE_SE_RULE = "the highest cut within one standard error of the best dev F1"
+ONE_SE_RULE = "highest cut within one standard error of the best dev F1"
 ONE_SE_OBJECTIVE = "best F1, one-standard-error rule"
 
 
@@ -114,7 +114,7 @@ def threshold_note(
 ) -> str:
     """One type's threshold choice in words; a kept threshold never reads as tuned."""
     if status == "tuned":
-        rule = ONE_SE_RULE if target_precision is None else f"the lowest cut with dev precision >= {target_precision:g}"
+        rule = f"the {ONE_SE_RULE}" if target_precision is None else f"the lowest cut with dev precision >= {target_precision:g}"
         return f"tuned on dev to {rule} (dev has {support} relations of this type)"
     kept = f"kept at {source} {threshold:g}, not tuned"
     if status == "too_little_support":

@@ -61,7 +61,7 @@ def threshold_summary(per_type: dict, target_precision: float | None, min_suppor
             "relation thresholds: none tuned, every type kept its threshold "
             f"(tuning needs >= {min_support} dev relations of a type and a cut that qualifies)"
         )
-    rule = ONE_SE_RULE.removeprefix("the ") if target_precision is None else f"lowest cut with dev precision >= {target_precision:g}"
+    rule = ONE_SE_RULE if target_precision is None else f"lowest cut with dev precision >= {target_precision:g}"
     return f"relation thresholds: {len(tuned)} tuned on dev ({rule}), {kept} kept"
 
 
