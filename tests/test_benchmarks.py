@@ -92,9 +92,34 @@ def test_import_keeps_the_published_split_and_its_counts(tmp_path):
 
 def test_benchmark_config_names_existing_configs():
     config = load_benchmark_config(ROOT / "configs" / "benchmarks" / "conll04.yml", "conll04")
-    spec = config.spec()
-    for path in (config.labels, spec.config("ner"), spec.config("rel")):
+    spec = config.spec
+    for path in (spec.labels, spec.config("ner"), spec.config("rel")):
         assert (ROOT / path).exists(), path
     assert spec.base_model == "en_core_web_md"
     assert spec.config("ner").name == "ner.cfg"
-    assert config.rel_overrides["components.relation_extractor.max_distance"] > 0
+    assert spec.rel_overrides["components.relation_extractor.max_distance"] > 0
+
+
+def test_speeds_are_compared_on_the_same_texts_and_a_slower_pipeline_measures_slower():
+    import time
+
+    import spacy
+    from spacy.language import Language
+
+    from workbench.benchmarks.run import compare_speeds
+
+    @Language.component("test_sleep_per_doc")
+    def sleep_per_doc(doc):
+        time.sleep(0.01)
+        return doc
+
+    fast = spacy.blank("en")
+    slow = spacy.blank("en")
+    slow.add_pipe("test_sleep_per_doc")
+    texts = ["One two three four.", "Five six seven."] * 5
+    speeds = compare_speeds({"fast": fast, "slow": slow}, texts, rounds=2)
+    assert {name: (s["documents"], s["words"]) for name, s in speeds.items()} == {"fast": (10, 45), "slow": (10, 45)}
+    assert speeds["slow"]["components"] == ["test_sleep_per_doc"]
+    # 10 documents at 10 ms each: the slow one cannot beat 0.1 s, the blank one takes far less.
+    assert speeds["slow"]["seconds"] >= 0.1 > speeds["fast"]["seconds"]
+    assert speeds["slow"]["words_per_second"] < speeds["fast"]["words_per_second"]

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 from spacy.tokens import Doc, DocBin, Span
@@ -197,6 +198,18 @@ def test_training_recovers_the_relations(trained):
         assert relation_set(predicted) == relation_set(gold), gold.text
         assert all(0.5 <= rel["score"] <= 1.0 for rel in predicted._.relations)
         assert all(r["label"] not in ("MET", "SPOKE_WITH") or r["head"] < r["tail"] for r in predicted._.relations)
+
+
+def test_a_doc_without_pairs_changes_no_other_docs_scores(trained):
+    nlp, golds = trained
+    rel = nlp.get_pipe("relation_extractor")
+    empty = nlp.make_doc("Nothing to relate here.")
+    alone = [rel.predict([unannotated_copy(gold)])[0] for gold in golds]
+    mixed = rel.predict([empty, *(unannotated_copy(gold) for gold in golds), empty])
+    assert [len(s.candidates) for s in (mixed[0], mixed[-1])] == [0, 0]
+    for one, together in zip(alone, mixed[1:-1]):
+        assert one.candidates == together.candidates
+        numpy.testing.assert_allclose(one.probs, together.probs, rtol=1e-5, atol=1e-6)
 
 
 def test_tune_thresholds_sets_per_type_values(trained):

@@ -132,7 +132,7 @@ def test_the_repository_settings_load():
     assert {n: e.base_label for n, e in conll.entities.items()} == {"Peop": "PERSON", "Org": "ORG", "Loc": "GPE", "Other": None}
     assert load_corpus_config(ROOT / "configs" / "corpus.yml").seed == 13
     assert load_settings(ROOT / "configs" / "doccano.yml").server.workers == 2
-    assert load_benchmark_config(ROOT / "configs" / "benchmarks" / "conll04.yml", "conll04").min_dev_support == 20
+    assert load_benchmark_config(ROOT / "configs" / "benchmarks" / "conll04.yml", "conll04").spec.min_dev_support == 20
 
 
 def test_doccano_server_values_are_checked(tmp_path):

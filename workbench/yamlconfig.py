@@ -91,13 +91,17 @@ def load_yaml_model(path: str | Path, model: Type[Model], what: str = "settings"
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkbenchError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse gives both the node tree (for line numbers) and the data built from it.
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise WorkbenchError(f"not valid YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
     lines = key_lines(node, path) if node is not None else {}
     if data is None:
         data = {}

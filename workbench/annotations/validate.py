@@ -165,32 +165,32 @@ def validate_files(
     return problems, count
 
 
-def validate_sources(
-    paths: Iterable[str | Path],
-    scheme: LabelScheme,
-    corpus: dict[str, dict] | None = None,
-    check_tokens: bool = True,
-) -> tuple[list[Problem], int]:
-    """Validate plain files together, and each snapshot directory's annotator files one at a time.
+def source_groups(paths: Iterable[str | Path]) -> list[list[Path]]:
+    """The files behind the paths, in the groups they are validated in.
 
-    Every annotator of a snapshot has the same documents, which is no duplicate;
-    a document twice in one annotator's file, or across the plain files given, is.
+    A snapshot directory stands for its annotator files (checked against its manifest),
+    each a group of its own: every annotator of a snapshot has the same documents, which
+    is no duplicate. The plain files given form one group, so a document twice across
+    them is a duplicate.
     """
     from workbench.annotations.snapshot import snapshot_files
 
     paths = [Path(p) for p in paths]
     groups = [[f] for d in paths if d.is_dir() for f in snapshot_files(d)] + [[p for p in paths if not p.is_dir()]]
+    return [group for group in groups if group]
+
+
+def validate_groups(
+    groups: list[list[Path]],
+    scheme: LabelScheme,
+    corpus: dict[str, dict] | None = None,
+    check_tokens: bool = True,
+) -> tuple[list[Problem], int]:
+    """Validate each group of `source_groups` on its own: (problems, documents read)."""
     problems: list[Problem] = []
     count = 0
-    for group in filter(None, groups):
+    for group in groups:
         found, read = validate_files(group, scheme, corpus, check_tokens)
         problems += found
         count += read
     return problems, count
-
-
-def annotation_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files behind the paths: a snapshot directory stands for its annotator files."""
-    from workbench.annotations.snapshot import snapshot_files
-
-    return [f for p in map(Path, paths) for f in (snapshot_files(p) if p.is_dir() else [p])]

@@ -57,46 +57,36 @@ class BenchmarkFile(BaseModel):
 
 @dataclass
 class BenchmarkConfig:
+    """A benchmark's data and output folders, the published figures to print, and what to train (`spec`)."""
+
     name: str
     data: Path
-    labels: Path
     output: Path
-    ner_config: Path | None
-    rel_config: Path | None
-    ner_overrides: dict = field(default_factory=dict)
-    rel_overrides: dict = field(default_factory=dict)
-    target_precision: float | None = None
-    min_dev_support: int = 20
+    spec: PipelineSpec
     published: dict = field(default_factory=dict)
-    base_model: str = DEFAULT_BASE_MODEL
 
-    def spec(self) -> PipelineSpec:
-        return PipelineSpec(
-            labels=self.labels,
-            base_model=self.base_model,
-            ner_config=self.ner_config,
-            rel_config=self.rel_config,
-            ner_overrides=self.ner_overrides,
-            rel_overrides=self.rel_overrides,
-            target_precision=self.target_precision,
-            min_dev_support=self.min_dev_support,
-        )
+    @property
+    def labels(self) -> Path:
+        return self.spec.labels
 
 
 def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
     """Read a benchmark YAML; unknown keys and wrong types are errors naming the file, key and line."""
     data = load_yaml_model(path, BenchmarkFile, "benchmark config")
-    return BenchmarkConfig(
-        name=name,
-        data=Path(data.data),
+    spec = PipelineSpec(
         labels=Path(data.labels),
-        output=Path(data.output),
+        base_model=data.base_model,
         ner_config=Path(data.ner.config) if data.ner.config else None,
         rel_config=Path(data.rel.config) if data.rel.config else None,
         ner_overrides=dict(data.ner.overrides),
         rel_overrides=dict(data.rel.overrides),
         target_precision=data.thresholds.target_precision,
         min_dev_support=data.thresholds.min_dev_support,
+    )
+    return BenchmarkConfig(
+        name=name,
+        data=Path(data.data),
+        output=Path(data.output),
+        spec=spec,
         published={system: scores.dict(exclude_none=True) for system, scores in data.published.items()},
-        base_model=data.base_model,
     )

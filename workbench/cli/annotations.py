@@ -37,7 +37,7 @@ def validate(
     """Report every problem with file, line, document and offsets; exit 1 if there is any. Warnings (--lint) never fail."""
     from workbench.annotations.lint import lint_file, name_labels_for
     from workbench.annotations.snapshot import ANNOTATOR_DIR
-    from workbench.annotations.validate import annotation_files, validate_sources
+    from workbench.annotations.validate import source_groups, validate_groups
     from workbench.corpus.store import corpus_index
     from workbench.labels import load_labels
 
@@ -45,10 +45,12 @@ def validate(
     index = None
     if not no_corpus and (corpus / "dataset_info.json").exists():
         index = corpus_index(corpus)
-    problems, count = validate_sources(paths, scheme, index)
+    # Expanded once: a snapshot's files are hashed against its manifest once, for both checks.
+    groups = source_groups(paths)
+    problems, count = validate_groups(groups, scheme, index)
     if lint:
         names = name_labels_for(scheme, name_label)
-        warnings = {str(path): lint_file(path, names) for path in annotation_files(paths)}
+        warnings = {str(path): lint_file(path, names) for group in groups for path in group}
         for found in warnings.values():
             for warning in found:
                 typer.secho(str(warning), fg=typer.colors.YELLOW, err=True)

@@ -22,6 +22,8 @@ def benchmark_conll04(
     base_model: Optional[str] = typer.Option(None, help="Pipeline to start from (default: the config's, en_core_web_md); 'none' trains from scratch"),
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
+    from dataclasses import replace
+
     from workbench.benchmarks.conll04 import read_conll04, write_splits
     from workbench.benchmarks.config import load_benchmark_config
     from workbench.benchmarks.run import format_summary, run_benchmark
@@ -32,9 +34,9 @@ def benchmark_conll04(
     settings.data = data or settings.data
     settings.output = output or settings.output
     if target_precision is not None:
-        settings.target_precision = target_precision
+        settings.spec = replace(settings.spec, target_precision=target_precision)
     if base_model is not None:
-        settings.base_model = base_model
+        settings.spec = replace(settings.spec, base_model=base_model)
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")
@@ -75,9 +77,7 @@ def benchmark_active_learning(
     from workbench.training.overrides import parse_overrides, route_overrides
 
     settings = load_benchmark_config(config, "conll04")
-    if base_model is not None:
-        settings.base_model = base_model
-    spec = settings.spec()
+    spec = settings.spec if base_model is None else replace(settings.spec, base_model=base_model)
     routed = route_overrides(parse_overrides(ctx.args), {"ner": spec.config("ner"), "rel": spec.config("rel")})
     spec = replace(
         spec,

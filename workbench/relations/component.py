@@ -133,7 +133,9 @@ class RelationExtractor(TrainablePipe):
         flat = [cand for doc_candidates in candidates for cand in doc_candidates]
         if not flat:
             return [DocScores([], numpy.zeros((0, len(self.labels)), dtype="f")) for _ in docs]
-        logits = self.model.predict((docs, candidates))
+        # Only docs with a candidate pair go through the encoder: the rest have nothing to score.
+        scored = [i for i, doc_candidates in enumerate(candidates) if doc_candidates]
+        logits = self.model.predict(([docs[i] for i in scored], [candidates[i] for i in scored]))
         probs = self.model.ops.to_numpy(self.model.ops.sigmoid(logits)) * self._mask(flat)
         bounds = numpy.cumsum([len(c) for c in candidates])[:-1]
         return [DocScores(c, p) for c, p in zip(candidates, numpy.split(probs, bounds))]
