@@ -69,6 +69,16 @@ def test_a_config_that_needs_vectors_refuses_a_base_without_them(tmp_path):
         resolve_spec_base(spec)
 
 
+def test_training_from_scratch_refuses_configs_that_need_a_base_model():
+    # Before any training starts: spaCy would fail only at the relation model, after the NER had trained.
+    with pytest.raises(WorkbenchError, match=r"sources ner from the base model, but no base model is given"):
+        resolve_spec_base(PipelineSpec(labels=LABELS, base_model="none", ner_config=ROOT / "configs" / "ner.cfg"))
+    with pytest.raises(WorkbenchError, match=r"include static vectors, but no base model is given") as refused:
+        resolve_spec_base(PipelineSpec(labels=LABELS, base_model="none", rel_config=ROOT / "configs" / "rel.cfg"))
+    assert refused.value.path == ROOT / "configs" / "rel.cfg"
+    assert resolve_spec_base(PipelineSpec(labels=LABELS, base_model="none")) is None  # the -scratch configs
+
+
 def test_label_plan_keeps_shared_adds_new_and_switches_off_the_rest():
     from workbench.labels import load_labels
 

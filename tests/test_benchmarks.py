@@ -123,3 +123,28 @@ def test_speeds_are_compared_on_the_same_texts_and_a_slower_pipeline_measures_sl
     # 10 documents at 10 ms each: the slow one cannot beat 0.1 s, the blank one takes far less.
     assert speeds["slow"]["seconds"] >= 0.1 > speeds["fast"]["seconds"]
     assert speeds["slow"]["words_per_second"] < speeds["fast"]["words_per_second"]
+
+
+def test_benchmark_command_runs_end_to_end_and_takes_the_relation_config_given(tmp_path):
+    from conll04_helpers import sentence, write_benchmark
+
+    short = {"training.max_steps": 4, "training.eval_frequency": 2}
+    # The YAML names rel.cfg, which embeds static vectors: with no base model there are none.
+    config = write_benchmark(
+        tmp_path,
+        ner={"config": str(ROOT / "configs/ner-scratch.cfg"), "overrides": short},
+        rel={"config": str(ROOT / "configs/rel.cfg"), "overrides": {**short, "components.relation_extractor.max_distance": 120}},
+    )
+    out = tmp_path / "run"
+    refused = runner.invoke(app, ["benchmark", "conll04", "--config", str(config), "-o", str(out)])
+    assert refused.exit_code == 1 and "static vectors" in refused.output and "rel.cfg" in refused.output
+    args = ["benchmark", "conll04", "--config", str(config), "-o", str(out), "--rel-config", str(ROOT / "configs/rel-scratch.cfg")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads((out / "benchmark.json").read_text())
+    assert figures["documents"] == {"train": 16, "dev": 4, "test": 2}
+    speeds = {key: figures[key] for key in ("inference", "inference_ner_only", "inference_en_core_web_sm_ner") if figures[key]}
+    assert {s["words"] for s in speeds.values()} == {sum(len(sentence(n)["tokens"]) for n in (20, 21))}
+    assert "relation_extractor" in speeds["inference"]["components"]
+    assert "relation_extractor" not in speeds["inference_ner_only"]["components"]
+    assert "words/s for our NER alone" in result.output

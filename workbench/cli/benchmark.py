@@ -20,6 +20,10 @@ def benchmark_conll04(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Work and result folder (default: the config's)"),
     target_precision: Optional[float] = typer.Option(None, help="Tune relation thresholds for this dev precision instead of F1"),
     base_model: Optional[str] = typer.Option(None, help="Pipeline to start from (default: the config's, en_core_web_md); 'none' trains from scratch"),
+    ner_config: Optional[Path] = typer.Option(None, help="NER training config (default: the benchmark config's, else the one `workbench train` picks)"),
+    rel_config: Optional[Path] = typer.Option(
+        None, help="Relation training config (default: as --ner-config); configs/rel-scratch.cfg for a base model without vectors"
+    ),
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
     from dataclasses import replace
@@ -33,10 +37,8 @@ def benchmark_conll04(
     settings = load_benchmark_config(config, "conll04")
     settings.data = data or settings.data
     settings.output = output or settings.output
-    if target_precision is not None:
-        settings.spec = replace(settings.spec, target_precision=target_precision)
-    if base_model is not None:
-        settings.spec = replace(settings.spec, base_model=base_model)
+    given = {"target_precision": target_precision, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config}
+    settings.spec = replace(settings.spec, **{key: value for key, value in given.items() if value is not None})
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")

@@ -145,18 +145,34 @@ def resolve_base_model(requested: str) -> BaseModel:
     )
 
 
-def check_config_fits(base: BaseModel, config_path: Path, config) -> None:
-    """A config that sources `ner` must find one in the base model; one that expects vectors must get them."""
-    uses_static = _uses_static_vectors(config)
-    if uses_static and base.vectors_width == 0:
+def check_config_fits(base: BaseModel | None, config_path: Path, config) -> None:
+    """A config that sources `ner` must find one in the base model; one that expects vectors must get them.
+
+    `base` None is training from scratch: then the config may neither source components
+    nor expect vectors, since both would come from the base model.
+    """
+    uses_static = _uses_static_vectors(config) and _reads_base_model(config.get("initialize", {}).get("vectors"))
+    if uses_static and (base is None or base.vectors_width == 0):
+        given = "no base model is given (--base-model none)" if base is None else f"base model {base.name} has none"
         raise WorkbenchError(
-            f"the config's embeddings include static vectors, but base model {base.name} has none "
+            f"the config's embeddings include static vectors, but {given} "
             "(use a base model with vectors, e.g. en_core_web_md, or the -scratch config)",
             path=config_path,
         )
-    sourced = [name for name, comp in config["components"].items() if isinstance(comp, dict) and "source" in comp]
+    sourced = [name for name, comp in config["components"].items() if isinstance(comp, dict) and _reads_base_model(comp.get("source", ""))]
+    if sourced and base is None:
+        raise WorkbenchError(
+            f"the config sources {', '.join(sourced)} from the base model, but no base model is given (--base-model none); "
+            "use the -scratch config",
+            path=config_path,
+        )
     if "ner" in sourced and not base.ner_labels:
         raise WorkbenchError(f"the config sources `ner` from the base model, but {base.name} has no ner component", path=config_path)
+
+
+def _reads_base_model(setting) -> bool:
+    """Whether an uninterpolated config value comes from the base model: ${paths.base_model}, or unset vectors."""
+    return setting is None or "paths.base_model" in str(setting)
 
 
 def _uses_static_vectors(node) -> bool:

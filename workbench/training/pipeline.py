@@ -80,12 +80,10 @@ class TrainedPipeline:
 
 
 def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
-    """The spec's base model, checked against the configs that will use it."""
+    """The spec's base model (None from scratch), checked against the configs that will use it."""
     from spacy.util import load_config
 
-    if spec.from_scratch:
-        return None
-    base = resolve_base_model(spec.base_model)
+    base = None if spec.from_scratch else resolve_base_model(spec.base_model)
     for part in PARTS:
         path = spec.config(part)
         if path.exists():
