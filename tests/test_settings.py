@@ -150,3 +150,11 @@ def test_a_database_url_never_overrides_an_explicit_database(monkeypatch):
     result = CliRunner().invoke(app, ["doccano", "up", "--database", "sqlite", "--config", str(ROOT / "configs" / "doccano.yml")])
     assert result.exit_code == 1 and "--database sqlite and a database URL" in result.output
     assert "u:p@" not in result.output
+
+
+def test_a_control_character_is_invalid_yaml_named_by_file(tmp_path):
+    path = tmp_path / "labels.yml"
+    path.write_text("name: x\x07\n", encoding="utf-8")
+    with pytest.raises(WorkbenchError, match="not valid YAML") as refused:
+        load_labels(path)
+    assert refused.value.path == path

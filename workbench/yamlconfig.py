@@ -91,17 +91,12 @@ def load_yaml_model(path: str | Path, model: Type[Model], what: str = "settings"
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkbenchError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
-    loader = yaml.SafeLoader(text)
     try:
-        # One parse gives both the node tree (for line numbers) and the data built from it.
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        node, data = _parse_once(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise WorkbenchError(f"not valid YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from None
-    finally:
-        loader.dispose()
     lines = key_lines(node, path) if node is not None else {}
     if data is None:
         data = {}
@@ -114,6 +109,16 @@ def load_yaml_model(path: str | Path, model: Type[Model], what: str = "settings"
         (loc, message), rest = problems[0], problems[1:]
         more = "".join(f"; line {_line(lines, l) or '?'}: {_dotted(l)}: {m}" for l, m in rest)
         raise WorkbenchError(f"{_dotted(loc) or 'file'}: {message}{more}", path=path, line=_line(lines, loc)) from None
+
+
+def _parse_once(text: str) -> tuple[yaml.Node | None, object]:
+    """The node tree (for line numbers) and the data built from it, from one parse."""
+    loader = yaml.SafeLoader(text)  # raises ReaderError on characters YAML does not allow
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def load_optional_yaml_model(path: str | Path, model: Type[Model], what: str = "settings") -> Model:
