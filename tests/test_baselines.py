@@ -9,6 +9,7 @@ from workbench.evaluation.baselines import (
     SHARED_LABELS,
     gazetteer_patterns,
     gazetteer_pipeline,
+    ner_alone,
     off_the_shelf_pipeline,
     run_baselines,
     without_idle_tok2vec,
@@ -117,6 +118,8 @@ def _pipeline_with_shared_tok2vec(listeners: list[str]):
 def test_a_tok2vec_nothing_listens_to_is_dropped_and_a_used_one_kept():
     assert without_idle_tok2vec(_pipeline_with_shared_tok2vec([])).pipe_names == ["ner"]
     assert without_idle_tok2vec(_pipeline_with_shared_tok2vec(["tagger"])).pipe_names == ["tok2vec", "tagger", "ner"]
+    # Its listener gone, the tok2vec is idle too: the NER runs alone.
+    assert ner_alone(_pipeline_with_shared_tok2vec(["tagger"])).pipe_names == ["ner"]
 
 
 def test_the_off_the_shelf_ner_runs_alone():

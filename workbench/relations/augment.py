@@ -55,18 +55,18 @@ def _load_ner(path: str) -> Language:
 
 def with_gold_entities(example: Example) -> Doc:
     """A copy of the predicted doc with the reference's entities and sentence starts (matched by characters)."""
-    reference = example.reference
-    doc = example.predicted.copy()
-    spans = (doc.char_span(ent.start_char, ent.end_char, label=ent.label_) for ent in reference.ents)
-    doc.ents = [span for span in spans if span is not None]
-    return _with_reference_sentences(doc, reference)
+    return _with_entities_of(example, example.reference)
 
 
 def with_predicted_entities(example: Example, ner: Language) -> Doc:
     """A copy of the predicted doc with `ner`'s entities (re-tokenized spans matched by characters) and the reference's sentences."""
-    predicted = ner(example.reference.text)
+    return _with_entities_of(example, ner(example.reference.text))
+
+
+def _with_entities_of(example: Example, source: Doc) -> Doc:
+    """A copy of the predicted doc with `source`'s entities (matched by characters) and the reference's sentences."""
     doc = example.predicted.copy()
-    spans = (doc.char_span(ent.start_char, ent.end_char, label=ent.label_) for ent in predicted.ents)
+    spans = (doc.char_span(ent.start_char, ent.end_char, label=ent.label_) for ent in source.ents)
     doc.ents = [span for span in spans if span is not None]
     return _with_reference_sentences(doc, example.reference)
 

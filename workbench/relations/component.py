@@ -25,7 +25,7 @@ from workbench.relations import model as _model  # noqa: F401
 from workbench.relations.candidates import Candidate, generate_candidates, move_candidate, same_tokenization
 from workbench.relations.scoring import score_relations
 from workbench.labels import LabelScheme, load_labels
-from workbench.relations.signatures import scheme_from_docs
+from workbench.relations.signatures import relation_key, scheme_from_docs
 
 DEFAULT_MODEL = """
 [model]
@@ -60,11 +60,9 @@ class DocScores(NamedTuple):
     probs: numpy.ndarray  # (n_candidates, n_types); 0 where a type's signature rules the pair out
 
 
-def _char_key(scheme: LabelScheme, head, tail, label: str, head_label: str | None = None, tail_label: str | None = None) -> tuple:
-    """A relation as strict scoring sees it: both arguments as (start_char, end_char, entity label), and the type."""
-    first = (head.start_char, head.end_char, head_label or head.label_)
-    second = (tail.start_char, tail.end_char, tail_label or tail.label_)
-    return (*scheme.ordered(label, first, second), label)
+def _char_position(span, label: str | None = None) -> tuple:
+    """An argument as strict scoring sees it: (start_char, end_char, entity label)."""
+    return (span.start_char, span.end_char, label or span.label_)
 
 
 class TrainingBatch(NamedTuple):
@@ -210,11 +208,12 @@ class RelationExtractor(TrainablePipe):
         scheme = self.scheme
         docs, candidates, targets = [], [], []
         for eg in examples:
-            gold = {_char_key(scheme, head, tail, label) for head, tail, label, _ in relation_spans(eg.reference)}
+            gold = {relation_key(scheme, _char_position(head), _char_position(tail), label) for head, tail, label, _ in relation_spans(eg.reference)}
             doc_candidates = self._gold_and_predicted_candidates(eg, scheme)
             for cand in doc_candidates:
                 head, tail = eg.predicted[cand.head[0] : cand.head[1]], eg.predicted[cand.tail[0] : cand.tail[1]]
-                keys = (_char_key(scheme, head, tail, label, cand.head_label, cand.tail_label) for label in self.labels)
+                first, second = _char_position(head, cand.head_label), _char_position(tail, cand.tail_label)
+                keys = (relation_key(scheme, first, second, label) for label in self.labels)
                 targets.append([float(key in gold) for key in keys])
             docs.append(eg.predicted)
             candidates.append(doc_candidates)

@@ -66,6 +66,13 @@ class TypeReach:
         share = None if self.share is None else round(self.share, 6)
         return {"gold": self.gold, "reachable": self.reachable, "share": share, "unreachable": dict(self.reasons)}
 
+    @classmethod
+    def total(cls, rows: Iterable["TypeReach"]) -> "TypeReach":
+        """The rows' counts summed: all types of one reach, or one type over several."""
+        rows = list(rows)
+        reasons = {r: sum(row.reasons[r] for row in rows) for r in REASONS}
+        return cls(sum(row.gold for row in rows), sum(row.reachable for row in rows), reasons)
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -78,9 +85,7 @@ class Reach:
 
     @property
     def micro(self) -> TypeReach:
-        rows = self.per_type.values()
-        reasons = {r: sum(row.reasons[r] for row in rows) for r in REASONS}
-        return TypeReach(sum(row.gold for row in rows), sum(row.reachable for row in rows), reasons)
+        return TypeReach.total(self.per_type.values())
 
     def to_dict(self) -> dict:
         return {
@@ -98,11 +103,7 @@ class Reach:
         if len({part.max_distance for part in parts}) != 1:
             raise ValueError("reach figures at different max_distance cannot be combined")
         types = list(dict.fromkeys(name for part in parts for name in part.per_type))
-        per_type = {}
-        for name in types:
-            rows = [part.per_type[name] for part in parts if name in part.per_type]
-            reasons = {r: sum(row.reasons[r] for row in rows) for r in REASONS}
-            per_type[name] = TypeReach(sum(row.gold for row in rows), sum(row.reachable for row in rows), reasons)
+        per_type = {name: TypeReach.total(part.per_type[name] for part in parts if name in part.per_type) for name in types}
         unreachable = tuple(u for part in parts for u in part.unreachable)
         return cls(parts[0].max_distance, sum(part.documents for part in parts), per_type, unreachable)
 
