@@ -50,13 +50,17 @@ def evaluate(
     html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html"),
     min_precision: Optional[float] = typer.Option(None, help="Exit 1 if NER micro precision is below this (a CI gate)"),
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
+    allow_training_documents: bool = typer.Option(
+        False, "--allow-training-documents",
+        help="Score documents the model trained on (by its provenance) anyway; every figure is then marked not held out",
+    ),
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
     from workbench.corpus.store import corpus_index
     from workbench.errors import WorkbenchError
     from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
-    from workbench.evaluation.provenance import describe_provenance
+    from workbench.evaluation.provenance import describe_provenance, trained_on
     from workbench.evaluation.report import write_report
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
@@ -69,14 +73,27 @@ def evaluate(
     index = corpus_index(corpus) if split or (corpus / "dataset_info.json").exists() else None
     gold = select_gold(data, split, index)
     nlp = load_pipeline(model)
+    seen = trained_on(nlp.meta, gold)
+    if seen and not allow_training_documents:
+        raise WorkbenchError(
+            f"the model trained on {len(seen)} of the {count(len(gold), 'document')} to evaluate ({', '.join(seen)}), "
+            "by the document ids and text hashes in its meta.json: scores there are not held out. Evaluate on other "
+            "documents (a model trained on every gold document has its cross-validated estimate in its card, README.md), "
+            "or pass --allow-training-documents to score them with every figure marked not held out"
+        )
     split_name = "+".join(split) if split else None
     evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
     evaluation.provenance = describe_provenance(model, nlp.meta, data)
+    if seen:
+        evaluation.mark_not_held_out(seen)
     evaluation.note_training_documents(index)
     if baselines:
         _add_baselines(evaluation, nlp, data, index)
     paths = write_report(evaluation, output, html=html)
-    print_summary(evaluation.metrics(), paths, "on " + count(len(gold), f"{split_name or 'gold'} document"))
+    where = "on " + count(len(gold), f"{split_name or 'gold'} document")
+    if seen:
+        where += f", NOT HELD OUT (the model trained on {len(seen)} of them)"
+    print_summary(evaluation.metrics(), paths, where)
     failures = gate_failures(evaluation, min_precision, min_rel_precision)
     if failures:
         raise WorkbenchError("; ".join(failures))

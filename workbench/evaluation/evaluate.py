@@ -114,6 +114,8 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     # What was scored against what (evaluation.provenance.describe_provenance); None: not recorded.
     provenance: dict | None = None
+    # The evaluated documents the model trained on (its own provenance says so); empty: all held out.
+    trained_on: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
@@ -123,11 +125,21 @@ class Evaluation:
     def relation_types(self) -> list[str]:
         return self.scheme.relation_types
 
+    def mark_not_held_out(self, doc_ids: list[str]) -> None:
+        """The model trained on these evaluated documents: no figure here is a held-out score."""
+        self.trained_on = list(doc_ids)
+        self.notes.insert(
+            0,
+            f"NOT HELD OUT: the model trained on {len(doc_ids)} of the {len(self.doc_ids)} evaluated documents "
+            f"({', '.join(doc_ids)}), by its own provenance; every figure in this report is a training score, not an estimate "
+            "of how it does on new documents",
+        )
+
     def note_training_documents(self, corpus: dict[str, dict] | None) -> None:
         """Say which evaluated documents are in the corpus's training split: figures on them are optimistic."""
         if corpus is None:
             return
-        train = [d for d in self.doc_ids if (corpus.get(d) or {}).get("split") == "train"]
+        train = [d for d in self.doc_ids if (corpus.get(d) or {}).get("split") == "train" and d not in self.trained_on]
         if train:
             self.notes.append(
                 f"{len(train)} of the {len(self.doc_ids)} evaluated documents are training documents "
@@ -152,6 +164,8 @@ class Evaluation:
         metrics = {
             **({"provenance": self.provenance} if self.provenance is not None else {}),
             "split": self.split,
+            "held_out": not self.trained_on,
+            **({"trained_on": self.trained_on} if self.trained_on else {}),
             "documents": len(self.doc_ids),
             "document_ids": self.doc_ids,
             "model": self.model,

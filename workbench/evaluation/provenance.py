@@ -74,6 +74,21 @@ def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: It
     }
 
 
+def trained_on(model_meta: dict, records) -> list[str]:
+    """The evaluated documents the model trained on, by its own provenance: same doc_id or same text (sha256).
+
+    A pipeline trained before document ids were recorded (or elsewhere) lists none, so
+    this finds nothing for it; evaluate then still notes documents of the training split.
+    """
+    from workbench.corpus.ingest import text_sha256
+
+    meta = model_meta.get("workbench") if isinstance(model_meta.get("workbench"), dict) else {}
+    documents = ((meta.get("training") or {}).get("train") or {}).get("ids") or []
+    ids = {d.get("doc_id") for d in documents} - {None}
+    hashes = {d.get("sha256") for d in documents} - {None}
+    return [r.doc_id for r in records if r.doc_id in ids or text_sha256(r.text) in hashes]
+
+
 def _short(sha: str) -> str:
     return f"`{sha[:12]}`" if sha != UNKNOWN else UNKNOWN
 

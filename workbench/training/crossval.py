@@ -29,6 +29,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
+from workbench.fileio import sha256_of_files
 from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import Evaluation, SystemScores
 from workbench.records import AnnotatedDoc
@@ -64,6 +65,7 @@ class FoldResult:
     thresholds: dict | None  # train_pipeline's tuning report; None when not tuned
     train_seconds: dict
     model_meta: dict  # the fold pipeline's meta.json: base model, configs, training data
+    steps: dict  # {part: the step of the checkpoint its inner dev chose}; a final model trains for their median
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def fold_spread(folds: list[dict]) -> dict:
 
 
 def fold_metrics(result: FoldResult) -> dict:
-    entry = {**result.fold.to_dict(), **_headlines(result.evaluation.scores), "train_seconds": result.train_seconds}
+    entry = {**result.fold.to_dict(), **_headlines(result.evaluation.scores), "train_seconds": result.train_seconds, "best_step": result.steps}
     if result.thresholds is not None:
         per_type = result.thresholds["per_type"]
         entry["thresholds"] = {label: round(row["threshold"], 6) for label, row in per_type.items()}
@@ -291,6 +293,7 @@ def run_fold(
         dev_path, spec = train_path, replace(spec, tune=False)
     try:
         trained = train_pipeline(spec, train_path, dev_path, work / "runs", work / "pipeline")
+        keep_patterns(trained.path, fold_dir)
         nlp = load_pipeline(trained.path)
         held_out = [records[d] for d in fold.held_out]
         evaluation = score_fold(nlp, held_out, f"fold {fold.number}", scheme, settings.bootstrap)
@@ -301,7 +304,14 @@ def run_fold(
             run_baselines(evaluation, train_records, max_distance)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return FoldResult(fold, evaluation, trained.thresholds, trained.train_seconds, dict(nlp.meta))
+    return FoldResult(fold, evaluation, trained.thresholds, trained.train_seconds, dict(nlp.meta), trained.steps)
+
+
+def keep_patterns(model: Path, fold_dir: Path) -> None:
+    """The fold's span-ruler patterns (made from its training documents) beside its DocBins, to be read after the model is gone."""
+    patterns = model / "span_ruler" / "patterns"
+    if patterns.exists():
+        shutil.copyfile(patterns, fold_dir / "patterns.jsonl")
 
 
 def selection_note(settings: CrossvalSettings, spec: PipelineSpec) -> str:
@@ -368,6 +378,8 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
                 "selection": selection_note(settings, spec),
                 "base_model": spec.base_model,
                 "overrides": {"ner": spec.ner_overrides, "rel": spec.rel_overrides},
+                # What a final model (`workbench train final`) must train with to be the model this measured.
+                "labels_sha256": sha256_of_files([spec.labels]),
                 "spread": fold_spread(fold_entries),
             },
             "folds": fold_entries,

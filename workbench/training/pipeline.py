@@ -60,8 +60,9 @@ class PipelineSpec:
 @dataclass(frozen=True)
 class TrainedPart:
     name: str
-    best: Path
+    best: Path  # the installed checkpoint: model-best, or model-last for a fixed number of steps
     seconds: float
+    step: int | None  # the step it was taken at (workbench.record_step.v1); None if the config does not record it
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class TrainedPipeline:
     def train_seconds(self) -> dict:
         seconds = {name: round(part.seconds, 1) for name, part in self.parts.items()}
         return {**seconds, "total": round(sum(seconds.values()), 1)}
+
+    @property
+    def steps(self) -> dict:
+        """{part: the step its installed checkpoint was taken at}."""
+        return {name: part.step for name, part in self.parts.items()}
 
 
 def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
@@ -137,13 +143,16 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
     return TrainingData(train, dev, n_train, n_dev, n_dev == 0, tuple(notes))
 
 
-def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
-    """Run `spacy train` for one part into run_dir; return its model-best."""
+def train_part(
+    spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path, checkpoint: str = "model-best"
+) -> TrainedPart:
+    """Run `spacy train` for one part into run_dir; return its model-best (or the checkpoint asked for)."""
+    from workbench.training.steps import checkpoint_step
     from workbench.training.train import train_from_config
 
     start = time.perf_counter()
-    best = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base))
-    return TrainedPart(part, best, time.perf_counter() - start)
+    chosen = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base), checkpoint)
+    return TrainedPart(part, chosen, time.perf_counter() - start, checkpoint_step(chosen))
 
 
 def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
@@ -160,11 +169,29 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
         "training": {
-            "train": {"path": str(train_path), "sha256": sha256_of_files([train_path]), "documents": _count_docs(train_path)},
-            "dev": {"path": str(dev_path), "sha256": sha256_of_files([dev_path]), "documents": _count_docs(dev_path)},
+            "train": _docbin_record(train_path),
+            "dev": _docbin_record(dev_path),
             "manifest": read_data_manifest(Path(train_path).parent),
         },
     }
+
+
+def _docbin_record(path: Path) -> dict:
+    """Path, sha256 and documents of a DocBin, each document by id and text sha256: what evaluate checks held-out documents against."""
+    ids = docbin_documents(path)
+    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(ids), "ids": ids}
+
+
+def docbin_documents(path: Path) -> list[dict]:
+    """[{doc_id, sha256 of the text}] of a DocBin's documents, in order."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    import workbench.docs  # noqa: F401  registers doc._.doc_id
+    from workbench.corpus.ingest import text_sha256
+
+    docs = DocBin().from_disk(path).get_docs(spacy.blank("en").vocab)
+    return [{"doc_id": doc._.doc_id, "sha256": text_sha256(doc.text)} for doc in docs]
 
 
 def _count_docs(path: Path) -> int:
@@ -192,6 +219,7 @@ def train_pipeline(
     run_dir: str | Path,
     output: str | Path,
     parts: tuple[str, ...] = PARTS,
+    checkpoint: str = "model-best",
 ) -> TrainedPipeline:
     """Train the parts, tune the relation thresholds on dev, and install the result at `output`.
 
@@ -205,7 +233,7 @@ def train_pipeline(
 
     train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
     base = resolve_spec_base(spec)
-    trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part) for part in parts}
+    trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part, checkpoint) for part in parts}
     thresholds = None
     if spec.tune and "rel" in trained:
         thresholds = tune_model_thresholds(trained["rel"].best, dev_path, spec.target_precision, spec.min_dev_support)

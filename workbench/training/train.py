@@ -15,8 +15,9 @@ def train_from_config(
     train_path: str | Path,
     dev_path: str | Path,
     overrides: dict | None = None,
+    checkpoint: str = "model-best",
 ) -> Path:
-    """Run `spacy train` in-process; return the path of model-best."""
+    """Run `spacy train` in-process; return the path of the checkpoint asked for (model-best, or model-last)."""
     from spacy.cli.train import train
 
     for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
@@ -27,10 +28,10 @@ def train_from_config(
     run_dir = Path(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
     train(Path(config), run_dir, use_gpu=-1, overrides=all_overrides)
-    best = run_dir / "model-best"
-    if not best.exists():
-        raise WorkbenchError("training finished without a model-best", path=run_dir)
-    return best
+    chosen = run_dir / checkpoint
+    if not chosen.exists():
+        raise WorkbenchError(f"training finished without a {checkpoint}", path=run_dir)
+    return chosen
 
 
 def install_model(model_dir: str | Path, target: str | Path) -> Path:
