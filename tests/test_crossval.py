@@ -385,7 +385,8 @@ def test_a_span_ruler_in_the_pipeline_survives_spacy_load_in_a_fresh_process(fin
     # A fresh interpreter that never imported workbench: spaCy finds everything through the package's entry points.
     done = subprocess.run([sys.executable, "-c", code, str(model), phrase["pattern"]], capture_output=True, text=True, check=True)
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert loaded["pipes"][:3] == ["sentencizer", "span_ruler", "ner"] and "relation_extractor" in loaded["pipes"]
+    pipes = loaded["pipes"]  # the tiny crossval trains the -scratch configs, which have their own tok2vec
+    assert pipes[:2] == ["sentencizer", "span_ruler"] and pipes.index("span_ruler") < pipes.index("ner") < pipes.index("relation_extractor")
     assert loaded["patterns"] == len(saved)
     # Before the NER, the ruler's span stands whatever the (4-step) NER would say.
     assert (phrase["pattern"], "ROLE") in [tuple(e) for e in loaded["ents"]]
