@@ -54,8 +54,9 @@ def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str 
     rel_nlp = spacy.load(rel_model)
     if provenance is not None:
         nlp.meta["workbench"] = provenance
-    # The relation component carries its own tok2vec, so it can be sourced as it is.
-    nlp.add_pipe("relation_extractor", source=rel_nlp, after="ner")
+    # The relation component carries its own tok2vec, so it can be sourced as it is. It goes last:
+    # relations are predicted on the entities every NER-side component (entity_conventions) left.
+    nlp.add_pipe("relation_extractor", source=rel_nlp)
     staging = staging_dir(target)
     nlp.to_disk(staging)
     replace_dir(staging, target)
