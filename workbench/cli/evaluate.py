@@ -39,7 +39,7 @@ def print_summary(metrics: dict, paths: dict, where: str) -> None:
 @clean_errors
 def evaluate(
     model: Path = typer.Option(..., help="Trained pipeline"),
-    data: List[Path] = typer.Option(..., help="Gold annotation file(s)"),
+    data: List[Path] = typer.Option(..., help="Gold: canonical JSONL files and/or snapshot folders, each document once (repeat)"),
     split: Optional[List[str]] = typer.Option(None, help="Only gold documents of this corpus split (repeat for several)"),
     output: Path = typer.Option(..., "--output", "-o", help="Report folder"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus with the document split"),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.annotation_files import read_gold
 from workbench.docs import doc_to_record, record_to_doc
 from workbench.errors import WorkbenchError
 from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
@@ -25,7 +26,7 @@ from workbench.evaluation.matching import (
 )
 from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, read_records
+from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach, relation_reach
 
 RELATION_CAUSES = ("entities", "relation_model")
@@ -183,8 +184,8 @@ class Evaluation:
 def select_gold(
     gold_paths: list[str | Path], split: str | list[str] | None, corpus: dict[str, dict] | None
 ) -> list[AnnotatedDoc]:
-    """The gold records, or only those of the given corpus split(s)."""
-    records = [r for path in gold_paths for r in read_records(path)]
+    """The gold records (annotation_files.read_gold), or only those of the given corpus split(s)."""
+    records = read_gold(gold_paths)
     splits = [split] if isinstance(split, str) else list(split or [])
     if not splits:
         return records

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from workbench.annotation_files import annotation_paths
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
 
@@ -68,7 +69,7 @@ def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: It
         },
         "training": _training(meta),
         "config_sha256": meta.get("config_sha256") or UNKNOWN,
-        "gold": {"paths": gold_paths, "sha256": sha256_of_files(gold_paths)},
+        "gold": {"paths": gold_paths, "sha256": sha256_of_files(annotation_paths(gold_paths))},
         "versions": {"workbench": __version__, "spacy": spacy.__version__},
         "date": report_date(),
     }
