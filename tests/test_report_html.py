@@ -14,7 +14,7 @@ import subprocess
 
 import numpy
 import pytest
-from conftest import GOLD, ROOT, build_repo_corpus
+from conftest import GOLD, ROOT, build_repo_corpus, ten_gold_documents
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -34,11 +34,12 @@ PROBE = """<script>window.addEventListener("load", function () {
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory, ruler_rel_model):
-    """The report of a NER -> REL pipeline on every gold document, baselines included."""
+    """The report of a NER -> REL pipeline on every gold document, twice (10 documents: intervals), baselines included."""
     work = tmp_path_factory.mktemp("html")
     corpus = build_repo_corpus(work)
     out = work / "report"
-    args = ["evaluate", "--model", str(ruler_rel_model), "--data", str(GOLD), "--corpus", corpus.output, "-o", str(out), "--bootstrap", "200"]
+    gold = ten_gold_documents(work)
+    args = ["evaluate", "--model", str(ruler_rel_model), "--data", str(gold), "--corpus", corpus.output, "-o", str(out), "--bootstrap", "200"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return out

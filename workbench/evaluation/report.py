@@ -104,15 +104,34 @@ def _intro(report: Report, evaluation: Evaluation, metrics: dict) -> None:
         )
     elif boot["samples"]:
         report.p(
-            f"**No confidence intervals:** these figures rest on {count(n, 'document')}. Resampling "
-            "fewer than two documents always returns the same figures, so an interval would look falsely "
-            "precise; read every figure as one document's result. For intervals, evaluate on more documents "
-            "(e.g. `--split dev --split test`)."
+            f"**No confidence intervals:** these figures rest on {count(n, 'document')}, fewer than "
+            f"{boot['min_documents']}. A bootstrap interval over so few documents never reaches past the lowest and "
+            "highest of the documents' own figures, so it looks precise and is not (with 2 documents it holds the true "
+            "figure at most half the time); read every figure as these documents' result. "
+            f"{_capitalised(interval_advice(metrics))}."
         )
     else:
         report.p("No confidence intervals: the bootstrap was turned off (`--bootstrap 0`).")
     for note in metrics.get("notes", []):
         report.p(f"Note: {note}.")
+
+
+def interval_advice(metrics: dict) -> str | None:
+    """What gives figures with intervals, when the evaluation had too few documents for them; None when it had enough."""
+    boot = metrics["bootstrap"]
+    if boot["intervals"] or not boot["samples"]:
+        return None
+    minimum = boot["min_documents"]
+    if "crossval" in metrics:
+        return f"intervals need at least {minimum} gold documents: annotate more"
+    return (
+        "for figures on every gold document, each predicted by a model that neither trained nor chose anything on it, "
+        f"and intervals from {minimum} documents on, cross-validate: `workbench crossval GOLD -o DIR`"
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _system_rows(metrics: dict) -> tuple[list[list[str]], list[list[str]], list[plots.SystemBars], list[plots.SystemBars]]:

@@ -353,6 +353,8 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
         # Every fold trains the same spec; the last fold's record stands for the configs and base
         # model. Each fold trains on other documents, so training is described per fold.
         pooled.provenance = describe_provenance(model, results[-1].model_meta, gold_paths)
+        # Each fold chose its checkpoint and thresholds on training or inner-dev documents, never on those it scored.
+        pooled.note_selection_documents([])
         pooled.provenance["training"] = {
             "documents": "per fold, the other folds (see folds)",
             "docbin": "folds/fold-N/train.spacy",
