@@ -201,6 +201,7 @@ def test_five_pooled_documents_give_no_interval_and_say_what_would(crossval_run)
     # No held-out document chose anything for the model that predicted it.
     assert metrics["selection"] == {"checked": True, "documents": []} and "chose the model's" not in output
     assert "## Cross-validation: 4 folds" in report and "inner dev" in report
+    assert "pooled and scored once below, all 5 documents together." in report
     assert (out / "report.html").read_text().count("Cross-validation: 4 folds") >= 1
 
 

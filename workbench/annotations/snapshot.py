@@ -26,7 +26,7 @@ CONFIRMED, UNCONFIRMED, MISSING = "confirmed", "unconfirmed", "missing"
 class Snapshot:
     """Each annotator's records by doc_id, and where they came from."""
 
-    # The snapshot's name, or the list of plain files.
+    # The snapshot's name (one snapshot folder given), or the list of paths given.
     source: str | list[str]
     manifest_sha256: str | None
     docs: dict[str, dict[str, AnnotatedDoc]]
