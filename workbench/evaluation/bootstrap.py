@@ -26,7 +26,7 @@ METRICS = ("precision", "recall", "f1")
 # documents. Above that bound it is still too narrow, by about sqrt((n - 1) / n) and the t
 # against the normal quantile (Hesterberg 2015, "What teachers should know about the bootstrap"):
 # `workbench benchmark bootstrap-coverage` measures a nominal 95% interval holding the true
-# figure about 90% of the time with 10 documents (README, "Intervals").
+# figure about 90% of the time with 10 documents (docs/methods/intervals.md).
 MIN_INTERVAL_DOCUMENTS = 10
 
 
