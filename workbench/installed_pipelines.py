@@ -114,7 +114,8 @@ def installed_pipelines() -> tuple[InstalledPipeline, ...]:
 def find_installed(requested: str) -> InstalledPipeline | None:
     """The installed pipeline with this pipeline name, package or module name (the official package first), or None."""
     wanted = normalise(requested)
-    pipelines = installed_pipelines()
+    # spaCy's own package (named after its pipeline) before any repackaging of the same pipeline.
+    pipelines = sorted(installed_pipelines(), key=lambda p: normalise(p.package) != normalise(p.name))
     for key in ("name", "package", "module"):
         matches = [p for p in pipelines if normalise(getattr(p, key)) == wanted]
         if matches:
