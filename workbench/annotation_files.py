@@ -47,7 +47,8 @@ def annotation_files(paths: Iterable[str | Path]) -> list[AnnotationFile]:
     for path in paths:
         if path.is_dir():
             manifest = checked_manifest(path)
-            files += [AnnotationFile(p, name, path) for name, p in zip(manifest["annotators"], annotator_paths(path, manifest))]
+            annotators = zip(manifest["annotators"], annotator_paths(path, manifest))
+            files += [AnnotationFile(file, name, path) for name, file in annotators]
         elif path.exists():
             files.append(AnnotationFile(path))
         else:
@@ -66,8 +67,8 @@ def iter_gold(paths: Iterable[str | Path]) -> Iterator[tuple[Path, int, Annotate
         for number, record in iter_records(file.path):
             where = {"path": file.path, "line": number, "doc_id": record.doc_id}
             if record.doc_id in seen:
-                hint = "; a snapshot of several annotators is made gold by `workbench annotations adjudicate`" if file.snapshot else ""
-                raise WorkbenchError(f"document is also in {seen[record.doc_id]}{hint}", **where)
+                hint = "; a snapshot of several annotators is made gold by `workbench annotations adjudicate`"
+                raise WorkbenchError(f"document is also in {seen[record.doc_id]}{hint if file.snapshot else ''}", **where)
             if record.meta.get("confirmed", True) is not True:
                 raise WorkbenchError(
                     "not confirmed by its annotator, so not gold (`workbench annotations adjudicate --min-annotators 1` "
