@@ -16,13 +16,14 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
+from workbench.annotation_files import annotation_paths, iter_gold
 from workbench.corpus.ingest import text_sha256
 from workbench.corpus.split import SPLITS
 from workbench.docs import record_to_doc
 from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open, sha256_of_files, write_json
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, read_records
+from workbench.records import AnnotatedDoc
 
 MANIFEST = "manifest.json"
 
@@ -77,7 +78,7 @@ def check_against_scheme(gold_paths: list[str | Path], scheme: LabelScheme) -> N
     """The first problem `annotations validate` would report (labels, types, signatures, spans), as an error."""
     from workbench.annotations.validate import validate_files
 
-    problems, _ = validate_files(gold_paths, scheme)
+    problems, _ = validate_files(annotation_paths(gold_paths), scheme)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more; `workbench annotations validate` lists them all)" if len(problems) > 1 else ""
@@ -102,16 +103,14 @@ def read_data_manifest(data_dir: str | Path) -> dict | None:
 
 
 def gold_in_corpus(gold_paths: list[str | Path], corpus: dict[str, dict]) -> list[AnnotatedDoc]:
-    """The gold records of all files, each checked against the corpus; a document in two files is an error."""
+    """The gold records of all files and snapshots (annotation_files.iter_gold), each checked against the corpus."""
     records: list[AnnotatedDoc] = []
-    seen: dict[str, str] = {}
-    for path in gold_paths:
-        for record in read_records(path):
+    for path, number, record in iter_gold(gold_paths):
+        try:
             corpus_row(record, corpus, path)
-            if record.doc_id in seen:
-                raise WorkbenchError(f"document is also in {seen[record.doc_id]}", path=path, doc_id=record.doc_id)
-            seen[record.doc_id] = str(path)
-            records.append(record)
+        except WorkbenchError as exc:
+            raise WorkbenchError(exc.message, path=path, line=number, doc_id=record.doc_id) from None
+        records.append(record)
     return records
 
 
@@ -133,7 +132,7 @@ def convert_gold(
         # One gold file (the usual case) is named as given; several are listed, and their
         # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
         "gold": gold[0] if len(gold) == 1 else gold,
-        "gold_sha256": sha256_of_files(gold_paths),
+        "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
         "labels": str(labels_path),
         "labels_sha256": sha256_of_files([labels_path]),
         "documents": documents,
