@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from workbench import words
 from workbench.errors import WorkbenchError
 from workbench.records import iter_json_lines
+
+log = logging.getLogger(__name__)
 
 # A leading metadata header such as " date 2026-03-04 " belongs to the article's
 # metadata, not its text; the text after it is kept byte for byte.
 _DATE_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]*\r?\n|[ \t]+)")
 _TEXT_FIELDS = ("text", "content", "body")
 _ID_FIELDS = ("doc_id", "id")
+# (file, field) pairs already said, so that a second pass over the same sources says nothing new.
+_SAID: set[tuple[str, str]] = set()
 
 
 @dataclass
@@ -60,7 +67,8 @@ def check_not_empty(text: str, path: Path, line: int | None = None, where: str =
         raise WorkbenchError(f"empty article{where}: no text, or only whitespace", path=path, line=line)
 
 
-def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> RawArticle:
+def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> tuple[RawArticle, str]:
+    """The article of one JSONL line or dataset row, and the field its text came from."""
     text_key = next((k for k in _TEXT_FIELDS if isinstance(row.get(k), str)), None)
     if text_key is None:
         raise WorkbenchError(f"no text field (one of {', '.join(_TEXT_FIELDS)})", path=path, line=line)
@@ -71,16 +79,29 @@ def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> R
     doc_id = str(row[id_key]) if id_key else text_sha256(text)[:16]
     date = row.get("date")
     meta = {k: v for k, v in row.items() if k not in (text_key, id_key, "date")}
-    return RawArticle(doc_id=doc_id, text=text, source=source, date=str(date) if date else None, meta=meta)
+    return RawArticle(doc_id=doc_id, text=text, source=source, date=str(date) if date else None, meta=meta), text_key
+
+
+def _say_text_fields(path: Path, fields: Counter) -> None:
+    """`text` is the first field read; articles read from `content` or `body` are said so, once per file and process
+    (a corpus build reads its sources twice)."""
+    for name, count in sorted(fields.items()):
+        if name != "text" and (str(path), name) not in _SAID:
+            _SAID.add((str(path), name))
+            log.warning("%s: %s no 'text' field; read the text from %r", path, words.count(count, "article has", "articles have"), name)
 
 
 def read_jsonl(path: Path) -> Iterator[RawArticle]:
+    fields = Counter()
     for number, obj, problem in iter_json_lines(path):
         if problem:
             raise WorkbenchError(problem, path=path, line=number)
         if not isinstance(obj, dict):
             raise WorkbenchError("expected a JSON object", path=path, line=number)
-        yield _article_from_row(obj, f"{path}:{number}", path, number)
+        article, field_name = _article_from_row(obj, f"{path}:{number}", path, number)
+        fields[field_name] += 1
+        yield article
+    _say_text_fields(path, fields)
 
 
 def is_hf_dataset_dir(path: Path) -> bool:
@@ -92,14 +113,18 @@ def read_hf_dataset(path: Path) -> Iterator[RawArticle]:
 
     data = load_from_disk(str(path))
     parts = data.items() if isinstance(data, DatasetDict) else [(None, data)]
+    fields = Counter()
     for part_name, part in parts:
         index = 0
         # Arrow batches: one batch of rows in memory, however large the dataset.
         for batch in part.iter(batch_size=1000):
             for values in zip(*batch.values()):
                 source = f"{path}[{part_name}:{index}]" if part_name else f"{path}[{index}]"
-                yield _article_from_row(dict(zip(batch, values)), source, path, None)
+                article, field_name = _article_from_row(dict(zip(batch, values)), source, path, None)
+                fields[field_name] += 1
+                yield article
                 index += 1
+    _say_text_fields(path, fields)
 
 
 def read_source(path: str | Path) -> Iterator[RawArticle]:
