@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RAW
+from conftest import RAW, small_config
 
 from tests.base_fixtures import damaged, ner_model  # noqa: F401 (a fixture)
+from workbench.corpus.build import build_corpus
 from workbench.records import read_records
 
 
@@ -100,3 +101,12 @@ def test_a_text_read_from_another_field_than_text_is_named(tmp_path, ruler_model
     assert "in.jsonl: 2 articles have no 'text' field; read the text from 'body'" in output
     assert "in.jsonl: 1 article has no 'text' field; read the text from 'content'" in output
     assert [r.text for r in read_records(tmp_path / "out.jsonl")] == ["Hakan Fidan met Tom Barrack.", "Fidan spoke.", "Ankara.", "Barrack left."]
+
+
+def test_corpus_build_names_the_text_field_once(tmp_path, caplog):
+    rows = [{"id": "a", "body": "Hakan Fidan met Tom Barrack in Ankara."}, {"id": "b", "text": "Fidan spoke with Gerapetritis."}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with caplog.at_level("WARNING"):
+        build_corpus(small_config(tmp_path, [tmp_path / "in.jsonl"]))
+    # Two passes over the sources (hashes, then texts); said once.
+    assert [r.getMessage() for r in caplog.records] == [f"{tmp_path / 'in.jsonl'}: 1 article has no 'text' field; read the text from 'body'"]

@@ -26,7 +26,6 @@ from typing import Iterable, Iterator, Sequence
 
 from tqdm import tqdm
 
-from workbench import words
 from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open, jsonl_line, remove_stale, write_errors, write_json
 from workbench.records import AnnotatedDoc, iter_records
@@ -165,6 +164,8 @@ def shards_folder(output: Path) -> Path:
 def _check_run(folder: Path, settings: dict, overwrite: bool) -> None:
     """Claim the folder for this run. Shards of another run are refused, saying how to finish or replace them;
     a run that left no shard (it failed before any result) blocks nothing."""
+    from workbench.words import count
+
     run_file = folder / RUN_FILE
     earlier = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else None
     shards = sorted(folder.glob("shard-*.jsonl"))
@@ -172,7 +173,7 @@ def _check_run(folder: Path, settings: dict, overwrite: bool) -> None:
         output = folder.with_name(folder.name.removesuffix(".shards")) if folder.name.endswith(".jsonl.shards") else folder
         command = shlex.join(["workbench", "predict", earlier["model"], earlier["source"], "-o", str(output), "--shard-size", str(earlier["shard_size"])])
         raise WorkbenchError(
-            f"holds {words.count(len(shards), 'shard')} of another run (model {earlier['model']}, input {earlier['source']}, "
+            f"holds {count(len(shards), 'shard')} of another run (model {earlier['model']}, input {earlier['source']}, "
             f"shard size {earlier['shard_size']}): finish that run with `{command}`, or add --overwrite to predict anew",
             path=folder,
         )
@@ -226,7 +227,7 @@ def predict_to_shards(
     remove_stale(folder.parent, folder.name)  # an earlier shard folder that a killed run was removing
     _check_run(folder, {"model": model, "source": source, "shard_size": shard_size}, overwrite)
     started = time.perf_counter()
-    shards = reused = documents = n_words = 0
+    shards = reused = documents = words = 0
     with (_reuse(client) if client else dask_client(cluster, workers, folder / DASK_LOG, verbose)) as client, tqdm(
         total=total, desc="predict", unit="doc", disable=None
     ) as bar:
@@ -234,7 +235,7 @@ def predict_to_shards(
         pending = as_completed()
 
         def collect(future) -> None:
-            nonlocal documents, n_words
+            nonlocal documents, words
             try:
                 done: ShardDone = future.result()
             except WorkbenchError:
@@ -247,7 +248,7 @@ def predict_to_shards(
                     path=folder,
                 ) from None
             documents += done.documents
-            n_words += done.words
+            words += done.words
             bar.update(done.documents)
 
         for index, shard in enumerate(_shards(articles, shard_size)):
@@ -263,7 +264,7 @@ def predict_to_shards(
         for future in pending:
             collect(future)
         used = len(client.scheduler_info()["workers"])
-    return PredictionRun(folder, shards, reused, documents, n_words, time.perf_counter() - started, used)
+    return PredictionRun(folder, shards, reused, documents, words, time.perf_counter() - started, used)
 
 
 def read_shards(folder: str | Path) -> Iterator[AnnotatedDoc]:

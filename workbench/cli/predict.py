@@ -41,8 +41,11 @@ def predict(
     if not stream.total:
         if not allow_empty:
             raise WorkbenchError("holds no articles, so nothing was predicted; --allow-empty accepts that and writes an empty output", path=source)
+        if one_file:
+            write_records(output, [])
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
         typer.secho(f"warning: {source} holds no articles; wrote an empty output", fg=typer.colors.YELLOW, err=True)
-        write_records(output, []) if one_file else folder.mkdir(parents=True, exist_ok=True)
         return
     run = predict_to_shards(
         model, stream.articles, folder, source=str(source.resolve()), total=stream.total,

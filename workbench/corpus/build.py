@@ -136,7 +136,8 @@ def _write(config: CorpusConfig, survey: _Survey, splits: dict[str, str], group_
     writer = CorpusWriter(config.output)
     try:
         with tqdm(total=len(splits), desc="corpus: write", unit="article", disable=None) as bar:
-            for shard in iter_shards(config.sources, config.shard_size):
+            # The second pass: what the first pass said about the sources is not said again.
+            for shard in iter_shards(config.sources, config.shard_size, say_fields=False):
                 for a in shard:
                     if splits.get(a.doc_id) is None or survey.kept.get(text_sha256(a.text)) != a.doc_id:
                         continue
@@ -161,8 +162,13 @@ def _note_unfinished_build(config: CorpusConfig) -> None:
     notes_path = Path(config.output) / BUILD_NOTES
     if not notes_path.exists() or not Path(config.splits_file).exists():
         return
-    notes = json.loads(notes_path.read_text(encoding="utf-8"))
-    if notes.get("splits_file") == config.splits_file and notes.get("splits_sha256") != sha256_of_files([config.splits_file]):
+    try:
+        notes = json.loads(notes_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a damaged note only loses this warning: the build replaces it
+        return
+    if not isinstance(notes, dict) or notes.get("splits_file") != config.splits_file:
+        return
+    if notes.get("splits_sha256") != sha256_of_files([config.splits_file]):
         log.warning(
             "%s was built with another %s (a build stopped after saving the lock file, or the lock file was changed): "
             "this build brings them together",

@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 _DATE_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]*\r?\n|[ \t]+)")
 _TEXT_FIELDS = ("text", "content", "body")
 _ID_FIELDS = ("doc_id", "id")
-# (file, field) pairs already said, so that a second pass over the same sources says nothing new.
-_SAID: set[tuple[str, str]] = set()
 
 
 @dataclass
@@ -83,15 +81,13 @@ def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> t
 
 
 def _say_text_fields(path: Path, fields: Counter) -> None:
-    """`text` is the first field read; articles read from `content` or `body` are said so, once per file and process
-    (a corpus build reads its sources twice)."""
+    """`text` is the documented field; articles whose text came from `content` or `body` are said so, per file."""
     for name, count in sorted(fields.items()):
-        if name != "text" and (str(path), name) not in _SAID:
-            _SAID.add((str(path), name))
+        if name != "text":
             log.warning("%s: %s no 'text' field; read the text from %r", path, words.count(count, "article has", "articles have"), name)
 
 
-def read_jsonl(path: Path) -> Iterator[RawArticle]:
+def read_jsonl(path: Path, say_fields: bool = True) -> Iterator[RawArticle]:
     fields = Counter()
     for number, obj, problem in iter_json_lines(path):
         if problem:
@@ -101,14 +97,15 @@ def read_jsonl(path: Path) -> Iterator[RawArticle]:
         article, field_name = _article_from_row(obj, f"{path}:{number}", path, number)
         fields[field_name] += 1
         yield article
-    _say_text_fields(path, fields)
+    if say_fields:
+        _say_text_fields(path, fields)
 
 
 def is_hf_dataset_dir(path: Path) -> bool:
     return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists())
 
 
-def read_hf_dataset(path: Path) -> Iterator[RawArticle]:
+def read_hf_dataset(path: Path, say_fields: bool = True) -> Iterator[RawArticle]:
     from datasets import DatasetDict, load_from_disk
 
     data = load_from_disk(str(path))
@@ -124,35 +121,39 @@ def read_hf_dataset(path: Path) -> Iterator[RawArticle]:
                 fields[field_name] += 1
                 yield article
                 index += 1
-    _say_text_fields(path, fields)
+    if say_fields:
+        _say_text_fields(path, fields)
 
 
-def read_source(path: str | Path) -> Iterator[RawArticle]:
-    """Yield the articles of one file, a folder of files, or a saved Hugging Face dataset."""
+def read_source(path: str | Path, say_fields: bool = True) -> Iterator[RawArticle]:
+    """Yield the articles of one file, a folder of files, or a saved Hugging Face dataset.
+
+    say_fields: warn, per file, about articles whose text came from `content` or `body`, not `text`.
+    """
     path = Path(path)
     if not path.exists():
         raise WorkbenchError("no such file or folder", path=path)
     if is_hf_dataset_dir(path):
-        yield from read_hf_dataset(path)
+        yield from read_hf_dataset(path, say_fields)
     elif path.is_dir():
         for child in sorted(path.iterdir()):
             if child.name.startswith(".") or child.name.lower() == "readme.md":
                 continue
             if child.suffix in (".txt", ".jsonl") or is_hf_dataset_dir(child):
-                yield from read_source(child)
+                yield from read_source(child, say_fields)
     elif path.suffix == ".txt":
         yield read_txt(path)
     elif path.suffix == ".jsonl":
-        yield from read_jsonl(path)
+        yield from read_jsonl(path, say_fields)
     else:
         raise WorkbenchError("unsupported input: expected .txt, .jsonl or a saved Hugging Face dataset", path=path)
 
 
-def iter_shards(paths: list[str | Path], size: int = 10_000) -> Iterator[list[RawArticle]]:
+def iter_shards(paths: list[str | Path], size: int = 10_000, say_fields: bool = True) -> Iterator[list[RawArticle]]:
     """The articles of all sources, in lists of at most `size`: memory is bounded by a shard, not the corpus."""
     shard: list[RawArticle] = []
     for path in paths:
-        for article in read_source(path):
+        for article in read_source(path, say_fields):
             shard.append(article)
             if len(shard) >= size:
                 yield shard
