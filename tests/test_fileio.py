@@ -65,3 +65,16 @@ def test_a_write_that_fails_is_one_error_naming_the_target_and_leaves_nothing(tm
             raise OSError(28, "No space left on device")
     assert str(caught.value) == f"{target}: cannot write: No space left on device"
     assert os.listdir(tmp_path) == []
+
+
+def test_an_error_on_a_file_inside_a_staging_folder_names_where_it_goes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stage = staging_dir("report")
+    with pytest.raises(WorkbenchError) as caught:
+        with fileio.write_errors("report"):
+            raise OSError(13, "Permission denied", str(stage.resolve() / "plots" / "a.png"))
+    assert str(caught.value) == f"{tmp_path / 'report' / 'plots' / 'a.png'}: cannot write: Permission denied"
+    with pytest.raises(WorkbenchError) as caught:
+        with fileio.write_errors("report"):
+            raise OSError(2, "No such file or directory", "gold.jsonl")
+    assert str(caught.value) == "gold.jsonl: No such file or directory", "a file outside the target is named as it is"

@@ -49,10 +49,13 @@ def write_errors(target: str | Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        other = exc.filename is not None and not _HIDDEN.search(str(exc.filename)) and Path(exc.filename) != Path(target)
-        if other:  # another file, e.g. one being read: name that one
-            raise WorkbenchError(exc.strerror or str(exc), path=exc.filename) from None
-        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", path=published_path(target)) from None
+        target = published_path(target)
+        named = exc.filename if isinstance(exc.filename, (str, os.PathLike)) else None
+        where = published_path(named) if named is not None else target
+        full, inside = Path(os.path.abspath(where)), Path(os.path.abspath(target))
+        if full != inside and inside not in full.parents:  # another file, one being read, say: name that one
+            raise WorkbenchError(exc.strerror or str(exc), path=named) from None
+        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", path=where) from None
 
 
 def _pid_gone(pid: int) -> bool:
