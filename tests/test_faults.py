@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
@@ -43,6 +44,19 @@ LABELS = ROOT / "configs" / "labels.yml"
 def at(points: list[Point], dst: str, nth: int = 0) -> int:
     """The index of the `nth` commit point whose destination ends with `dst`."""
     return [p.index for p in points if p.dst.endswith(dst)][nth]
+
+
+@dataclass(frozen=True)
+class Kill:
+    """One killed run: its workspace, each unit's state after the kill ("old" or "new"), and its hidden leftovers."""
+
+    folder: Path
+    states: dict
+    leftovers: list
+
+
+def outside(files: dict[str, str], units) -> dict[str, str]:
+    return {k: v for k, v in files.items() if not any(part({k: v}, u) for u in units)}
 
 
 def run_in(workspace: Path, args: list[str], monkeypatch) -> str:
@@ -75,7 +89,7 @@ def kill_and_finish(tmp_path, workspace, args, units, choose, monkeypatch, caplo
     for index, when in chosen:
         killed = tmp_path / f"killed-{index}-{when}"
         shutil.copytree(workspace, killed)
-        kill_at(args, killed, index, when, tmp_path / f"killed-{index}-{when}.log")
+        kill_at(args, killed, index, when, killed.with_suffix(".log"))
         now = tree(killed)
         states = {}
         for unit in units:
@@ -86,9 +100,8 @@ def kill_and_finish(tmp_path, workspace, args, units, choose, monkeypatch, caplo
                 states[unit] = "new"
             else:
                 pytest.fail(f"killed {when} commit point {index} ({points[index - 1]}): {unit} is neither the old state nor the new one")
-        rest = {k: v for k, v in now.items() if not any(k in part(now, u) for u in (*units, *work))}
-        assert rest == {k: v for k, v in old.items() if not any(k in part(old, u) for u in (*units, *work))}, "nothing else changed"
-        seen.append((index, when, states, leftovers(killed)))
+        assert outside(now, (*units, *work)) == outside(old, (*units, *work)), "nothing else changed"
+        seen.append(Kill(killed, states, leftovers(killed)))
         if inspect is not None:
             inspect(killed, states, finished)
         caplog.clear()
@@ -97,7 +110,7 @@ def kill_and_finish(tmp_path, workspace, args, units, choose, monkeypatch, caplo
         if same_new:
             assert tree(killed) == new, f"the run after a kill {when} point {index} gives the same result"
         assert leftovers(killed) == [], "the next run removed what the killed one left"
-        if [p for p in seen[-1][3] if not any(p.startswith(w + "/") for w in work)]:
+        if [p for p in seen[-1].leftovers if not any(p.startswith(w + "/") for w in work)]:
             assert "removed what a killed run left" in caplog.text  # a run folder is simply started afresh
     return seen
 
@@ -120,21 +133,24 @@ def test_corpus_build_killed_leaves_every_built_article_with_its_locked_split(tm
     for path in articles[3:]:
         shutil.copy(path, workspace / "raw")  # the new build has 5 articles, the old one 3
 
+    built_sizes = []
+
+    def locked_splits(killed: Path, states: dict, finished: Path) -> None:
+        locked = json.loads((killed / "corpus" / "splits.json").read_text())["assignments"]
+        built = _built_splits(killed / "corpus" / "build")
+        assert {doc_id: locked.get(doc_id) for doc_id in built} == built, "each built article has its locked split"
+        built_sizes.append(len(built))
+
     # The lock file, then the build's swap: before, between and after both.
     seen = kill_and_finish(
         tmp_path, workspace, args, ["corpus/splits.json", "corpus/build"],
         lambda points: [*around(at(points, "corpus/splits.json")), *around(at(points, "corpus/build"))],
-        monkeypatch, caplog,
+        monkeypatch, caplog, inspect=locked_splits,
     )
-    states = [(s["corpus/splits.json"], s["corpus/build"]) for _, _, s, _ in seen]
+    states = [(k.states["corpus/splits.json"], k.states["corpus/build"]) for k in seen]
     # Killed between the two, the lock is ahead of the build, never behind it.
     assert states == [("old", "old"), ("new", "old"), ("new", "old"), ("new", "new")]
-    for index, when, state, _ in seen:
-        killed = tmp_path / f"killed-{index}-{when}"
-        locked = json.loads((killed / "corpus" / "splits.json").read_text())["assignments"]
-        built = _built_splits(killed / "corpus" / "build")
-        assert {doc_id: locked.get(doc_id) for doc_id in built} == built, "each built article has its locked split"
-    assert len(built) == 5
+    assert built_sizes == [3, 3, 3, 5]
 
 
 def _built_splits(folder: Path) -> dict[str, str]:
@@ -195,7 +211,7 @@ def test_data_killed_leaves_the_old_docbins_or_the_new_ones(tmp_path, monkeypatc
         lambda points: [(1, "before"), (at(points, "manifest.json"), "after"), *around(at(points, "training/corpus"))],
         monkeypatch, caplog,
     )
-    assert [s["training/corpus"] for _, _, s, _ in seen] == ["old", "old", "old", "new"]
+    assert [k.states["training/corpus"] for k in seen] == ["old", "old", "old", "new"]
 
 
 # --- train ------------------------------------------------------------------------------------
@@ -220,7 +236,7 @@ def test_train_killed_leaves_the_installed_model_or_the_new_one(tmp_path, tiny_b
         lambda points: [(at(points, "meta.json"), "before"), *around(at(points, "installed"))],
         monkeypatch, caplog, work=["runs"], same_new=False, check=whole,
     )
-    assert [s["installed"] for _, _, s, _ in seen] == ["old", "old", "new"]
+    assert [k.states["installed"] for k in seen] == ["old", "old", "new"]
 
 
 # --- evaluate ---------------------------------------------------------------------------------
@@ -244,7 +260,7 @@ def test_evaluate_killed_leaves_the_old_report_or_the_new_one(tmp_path, ruler_re
         lambda points: [(at(points, "metrics.json"), "before"), (at(points, "report.md"), "after"), *around(at(points, "reports/run"))],
         monkeypatch, caplog,
     )
-    assert [s["reports/run"] for _, _, s, _ in seen] == ["old", "old", "old", "new"]
+    assert [k.states["reports/run"] for k in seen] == ["old", "old", "old", "new"]
 
 
 def test_evaluate_refuses_a_folder_holding_more_than_a_report(tmp_path, ruler_model):
@@ -270,17 +286,24 @@ def test_predict_killed_leaves_the_old_output_or_the_new_one_and_whole_shards(tm
     (workspace / "out.jsonl").write_text('{"doc_id": "an earlier output"}\n', encoding="utf-8")
     args = ["predict", "model", "raw", "-o", "out.jsonl", "--shard-size", "2"]
 
+    shard_counts = []
+
+    def whole_shards(killed: Path, states: dict, finished: Path) -> None:
+        shards = sorted((killed / "out.jsonl.shards").glob("shard-*.jsonl"))
+        for shard in shards:
+            rows = [json.loads(line) for line in shard.read_text(encoding="utf-8").splitlines()]
+            assert len(rows) == (1 if shard.name == "shard-00002.jsonl" else 2), "a shard is whole or absent"
+        shard_counts.append(len(shards))
+
     # After run.json (no shard yet), around the join (every shard written), and half-way through removing the shards.
     seen = kill_and_finish(
         tmp_path, workspace, args, ["out.jsonl"],
         lambda points: [(at(points, "run.json"), "after"), *around(at(points, "out.jsonl")), (len(points), "after")],
-        monkeypatch, caplog, work=["out.jsonl.shards"],
+        monkeypatch, caplog, work=["out.jsonl.shards"], inspect=whole_shards,
     )
-    assert [s["out.jsonl"] for _, _, s, _ in seen] == ["old", "old", "new", "new"]
-    for index, when, _, _ in seen:
-        for shard in (tmp_path / f"killed-{index}-{when}" / "out.jsonl.shards").glob("shard-*.jsonl"):
-            rows = [json.loads(line) for line in shard.read_text(encoding="utf-8").splitlines()]
-            assert len(rows) == (1 if shard.name == "shard-00002.jsonl" else 2), "a shard is whole or absent"
+    assert [k.states["out.jsonl"] for k in seen] == ["old", "old", "new", "new"]
+    # The shard folder, moved aside whole before it is deleted: hidden after the last point.
+    assert shard_counts == [0, 3, 3, 0]
 
 
 # --- adjudicate -------------------------------------------------------------------------------
@@ -301,7 +324,7 @@ def test_adjudicate_killed_never_leaves_a_gold_without_its_conflicts(tmp_path, m
 
     seen = kill_and_finish(tmp_path, workspace, args, units, lambda points: [(1, "before")] + [(p.index, "after") for p in points],
                            monkeypatch, caplog, inspect=described_gold)
-    assert [tuple(s[u] for u in units) for _, _, s, _ in seen] == [
+    assert [tuple(k.states[u] for u in units) for k in seen] == [
         ("old", "old", "old"), ("new", "old", "old"), ("new", "new", "old"), ("new", "new", "new")]
 
 

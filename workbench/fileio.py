@@ -37,7 +37,7 @@ def _owner() -> str:
     return f"{os.getpid()}@{_HOST}"
 
 
-def published_path(path: str | Path) -> Path:
+def _published_path(path: str | Path) -> Path:
     """Where a file written inside a staging folder will be: the staging folder's part named as its target."""
     parts = [match["name"] if (match := _HIDDEN.fullmatch(part)) else part for part in Path(path).parts]
     return Path(*parts)
@@ -49,9 +49,9 @@ def write_errors(target: str | Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        target = published_path(target)
+        target = _published_path(target)
         named = exc.filename if isinstance(exc.filename, (str, os.PathLike)) else None
-        where = published_path(named) if named is not None else target
+        where = _published_path(named) if named is not None else target
         full, inside = Path(os.path.abspath(where)), Path(os.path.abspath(target))
         if full != inside and inside not in full.parents:  # another file, one being read, say: name that one
             raise WorkbenchError(exc.strerror or str(exc), path=named) from None
