@@ -62,7 +62,7 @@ def evaluate(
     from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
     from workbench.evaluation.provenance import describe_provenance, selection_doc_ids
-    from workbench.evaluation.report import write_report
+    from workbench.evaluation.report import publish_report
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
 
@@ -81,7 +81,7 @@ def evaluate(
     evaluation.note_selection_documents(selection_doc_ids(nlp.meta))
     if baselines:
         _add_baselines(evaluation, nlp, data, index)
-    paths = write_report(evaluation, output, html=html)
+    paths = publish_report(evaluation, output, html=html)
     print_summary(evaluation.metrics(), paths, "on " + count(len(gold), f"{split_name or 'gold'} document"))
     failures = gate_failures(evaluation, min_precision, min_rel_precision)
     if failures:

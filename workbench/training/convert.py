@@ -21,7 +21,7 @@ from workbench.corpus.ingest import text_sha256
 from workbench.corpus.split import SPLITS
 from workbench.docs import record_to_doc
 from workbench.errors import WorkbenchError
-from workbench.fileio import atomic_open, sha256_of_files, write_json
+from workbench.fileio import atomic_open, check_replaceable, sha256_of_files, staged_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 
@@ -74,6 +74,10 @@ def write_docbin(path: Path, nlp, records: list[AnnotatedDoc]) -> Path:
     return path
 
 
+def _written_here(entry) -> bool:
+    return entry.is_file() and (entry.name.endswith(".spacy") or entry.name == MANIFEST)
+
+
 def check_against_scheme(gold_paths: list[str | Path], scheme: LabelScheme) -> None:
     """The first problem `annotations validate` would report (labels, types, signatures, spans), as an error."""
     from workbench.annotations.validate import validate_files
@@ -124,22 +128,27 @@ def convert_gold(
     records = gold_in_corpus(gold_paths, corpus)
     by_split = {name: [r for r in records if corpus[r.doc_id]["split"] == name] for name in SPLITS}
     nlp = make_gold_nlp(lang)
-    paths = {name: write_docbin(out_dir / f"{name}.spacy", nlp, by_split[name]) for name in SPLITS}
+    check_replaceable(out_dir, _written_here, "the DocBins and manifest of `workbench data`")
+    paths = {name: out_dir / f"{name}.spacy" for name in SPLITS}
     documents = {n: len(rs) for n, rs in by_split.items()}
     unresolved = sorted(unresolved_conflicts([r for rs in by_split.values() for r in rs]))
     gold = [str(p) for p in gold_paths]
-    manifest = {
-        # One gold file (the usual case) is named as given; several are listed, and their
-        # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
-        "gold": gold[0] if len(gold) == 1 else gold,
-        "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
-        "labels": str(labels_path),
-        "labels_sha256": sha256_of_files([labels_path]),
-        "documents": documents,
-        "docbins": {n: {"path": str(p), "sha256": sha256_of_files([p])} for n, p in paths.items()},
-        "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
-    }
-    write_json(out_dir / MANIFEST, manifest)
+    # The folder is staged and swapped in whole: DocBins and manifest always agree, even after a kill.
+    with staged_dir(out_dir) as stage:
+        for name, path in paths.items():
+            write_docbin(stage / path.name, nlp, by_split[name])
+        manifest = {
+            # One gold file (the usual case) is named as given; several are listed, and their
+            # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
+            "gold": gold[0] if len(gold) == 1 else gold,
+            "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
+            "labels": str(labels_path),
+            "labels_sha256": sha256_of_files([labels_path]),
+            "documents": documents,
+            "docbins": {n: {"path": str(p), "sha256": sha256_of_files([stage / p.name])} for n, p in paths.items()},
+            "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
+        }
+        write_json(stage / MANIFEST, manifest)
     return ConversionResult(
         paths,
         documents,
