@@ -11,7 +11,12 @@ import typer
 
 from workbench.cli._common import clean_errors
 
-app = typer.Typer(help="Train pipelines from the configs in configs/ (from a base model by default).", no_args_is_help=True)
+HELP = (
+    "Train pipelines from the configs in configs/ (from a base model by default).\n\n"
+    "The options belong to each command: `workbench train all --help` (or `ner --help`, `rel --help`) lists them, "
+    "e.g. --base-model, --select-on-train, --target-precision, and spaCy overrides such as --training.max_steps 200."
+)
+app = typer.Typer(help=HELP, no_args_is_help=True)
 
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 BASE_MODEL = typer.Option(
@@ -210,14 +215,14 @@ def train_final(
     for label, row in final.card["thresholds"].items():
         typer.echo(f"  {label} threshold {row['threshold']:.3f}: {row['note']}")
     typer.echo(f"final model: {output}, trained on {final.documents} gold documents; card: {output / 'README.md'}")
-    typer.echo(f"no held-out score of its own; the cross-validated estimate ({crossval}, pooled out of fold, 95% intervals):")
+    typer.echo(f"no held-out score of its own; the cross-validated estimate ({crossval}, pooled out of fold):")
     for task, title in (("ner", "NER"), ("rel", "REL end to end")):
         if task in final.card["estimate"]:
             typer.echo(f"  {title}: {format_estimate(final.card['estimate'][task]['micro'])}")
 
 
 def format_estimate(micro: dict) -> str:
-    """P, R and F1 with their intervals, as the card holds them."""
+    """P, R and F1 with their intervals where the card has them."""
     def one(name: str, figure: dict) -> str:
         if figure["value"] is None:
             return f"{name} –"

@@ -135,7 +135,11 @@ def train_final(
     trained = train_pipeline(plan.spec, train_path, train_path, run_dir, run_dir / "pipeline", checkpoint="model-last")
     nlp = spacy.load(trained.path)
     applied = apply_thresholds(nlp, plan.thresholds)
-    card = model_card(metrics, report, plan, applied, nlp.meta["workbench"]["training"]["train"]["ids"])
+    training = nlp.meta["workbench"]["training"]
+    # spaCy was handed the training DocBin as dev, but nothing was chosen on it: say so, or evaluate would call them dev.
+    training["dev"] = {"documents": 0, "doc_ids": [], "note": f"none: steps and relation thresholds from the crossval report {report}"}
+    documents = [{"doc_id": d, "sha256": h} for d, h in zip(training["train"]["doc_ids"], training["train"]["text_sha256"])]
+    card = model_card(metrics, report, plan, applied, documents)
     nlp.meta["workbench"]["card"] = card
     staging = staging_dir(run_dir / "final")
     try:
@@ -167,9 +171,16 @@ NO_HELD_OUT = (
     "any figure measured on those documents would be a training score. The figures below are the "
     "cross-validated estimate of how this training recipe does on documents it has not seen: {k} folds, "
     "each trained on the other folds and scored on its own documents, all out-of-fold predictions pooled and "
-    "scored once, with 95% bootstrap intervals over the documents. Each fold trained on fewer documents than "
-    "this model, so the estimate leans pessimistic; with so few documents its intervals are wide."
+    "scored once ({intervals}). Each fold trained on fewer documents than this model, so the estimate leans "
+    "pessimistic; with so few documents it is rough."
 )
+
+
+def _interval_words(bootstrap: dict) -> str:
+    """How the crossval report's intervals were drawn, or why it has none (its own note)."""
+    if bootstrap.get("intervals"):
+        return f"with {round(100 * bootstrap['level'])}% bootstrap intervals over the documents"
+    return bootstrap.get("note") or "no intervals"
 
 
 def _figures(task: dict) -> dict:
@@ -194,7 +205,7 @@ def model_card(metrics: dict, report: Path, plan: FinalPlan, thresholds: dict, d
         estimate["rel_gold_entities"] = _figures(metrics["rel"]["gold_entities"])
     return {
         "held_out_score": None,
-        "statement": NO_HELD_OUT.format(n=len(documents), k=crossval["folds"]),
+        "statement": NO_HELD_OUT.format(n=len(documents), k=crossval["folds"], intervals=_interval_words(metrics.get("bootstrap") or {})),
         "crossval": {
             "report": str(report),
             "metrics_sha256": sha256_of_files([report / "metrics.json"]),

@@ -170,6 +170,7 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
         "training": {
             "train": _docbin_record(train_path),
+            # The documents the checkpoint and the relation thresholds were chosen on: evaluate warns when it scores them.
             "dev": _docbin_record(dev_path),
             "manifest": read_data_manifest(Path(train_path).parent),
         },
@@ -177,21 +178,12 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
 
 
 def _docbin_record(path: Path) -> dict:
-    """Path, sha256 and documents of a DocBin, each document by id and text sha256: what evaluate checks held-out documents against."""
-    ids = docbin_documents(path)
-    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(ids), "ids": ids}
+    """Path, sha256 and documents of a DocBin: each by doc_id and by its text's sha256, which evaluate checks documents against."""
+    from workbench.docs import docbin_doc_ids, docbin_text_sha256
 
-
-def docbin_documents(path: Path) -> list[dict]:
-    """[{doc_id, sha256 of the text}] of a DocBin's documents, in order."""
-    import spacy
-    from spacy.tokens import DocBin
-
-    import workbench.docs  # noqa: F401  registers doc._.doc_id
-    from workbench.corpus.ingest import text_sha256
-
-    docs = DocBin().from_disk(path).get_docs(spacy.blank("en").vocab)
-    return [{"doc_id": doc._.doc_id, "sha256": text_sha256(doc.text)} for doc in docs]
+    doc_ids = docbin_doc_ids(path)
+    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids,
+            "text_sha256": docbin_text_sha256(path)}
 
 
 def _count_docs(path: Path) -> int:
