@@ -117,8 +117,9 @@ def test_train_ner_with_the_project_config_then_evaluate(tmp_path, repo_corpus):
     )
     assert result.exit_code == 0, result.output
     nlp = spacy.load(model)
-    # The NER was sourced from en_core_web_md (with its own embedded tok2vec) and fitted to the scheme.
-    assert nlp.pipe_names == ["sentencizer", "ner"]
+    # The NER was sourced from en_core_web_md (with its own embedded tok2vec) and fitted to the scheme, the
+    # span ruler before it and the guideline's conventions after it.
+    assert nlp.pipe_names == ["sentencizer", "span_ruler", "ner", "entity_conventions"]
     assert predictable_labels(nlp.get_pipe("ner")) == sorted(["PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"])
     assert nlp.meta["workbench"]["base_model"] == "en_core_web_md 3.8.0"
     assert nlp.vocab.vectors.shape == (20000, 300)
