@@ -180,7 +180,8 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
     stored = spacy.load(models["rel"]).get_pipe("relation_extractor").thresholds
     assert stored == pytest.approx({label: row["threshold"] for label, row in tuning["per_type"].items()})
     pipeline = assemble_pipeline(models["ner"], models["rel"], tmp_path / "pipeline")
-    assert spacy.load(pipeline).pipe_names == ["sentencizer", "ner", "relation_extractor"]
+    # The relation extractor comes last, after every component that sets the entities it reads.
+    assert spacy.load(pipeline).pipe_names == ["sentencizer", "span_ruler", "ner", "entity_conventions", "relation_extractor"]
 
     out = tmp_path / "report"
     result = runner.invoke(app, ["evaluate", "--model", str(pipeline), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)])
