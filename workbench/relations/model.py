@@ -45,6 +45,7 @@ N_CATEGORICAL = {1: 3, 2: 6, 3: 8}
 LIST_SEPARATORS = frozenset({",", "and", "&", ";"})
 TRIGGER_PRIOR = 2.0  # the logit a trigger word adds to its type before training
 CUE_WINDOW = 3  # tokens before the first and after the second argument where trigger words count
+EPS = 1e-6  # a grouped member's probability is kept within (EPS, 1 - EPS), so its logit stays finite
 
 
 @registry.architectures("workbench.RelationModel.v1")
@@ -179,9 +180,6 @@ def _grouped_forward(model: Model, raw: Floats2d, is_train: bool) -> Tuple[Float
         return d_raw
 
     return logits, backprop
-
-
-EPS = 1e-6
 
 
 def candidate_features(tok2vec: Model, feature_width: int, version: int) -> Model[RelationInput, Floats2d]:

@@ -46,9 +46,8 @@ class FinalPlan:
 @dataclass(frozen=True)
 class FinalModel:
     path: Path
-    plan: FinalPlan
     documents: int
-    card: dict
+    card: dict  # what meta.json keeps under "workbench"."card"; README.md says it in words
 
 
 def read_crossval(crossval_dir: str | Path) -> dict:
@@ -149,7 +148,7 @@ def train_final(
         install_model(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return FinalModel(Path(output), plan, len(records), card)
+    return FinalModel(Path(output), len(records), card)
 
 
 def apply_thresholds(nlp, thresholds: dict) -> dict:
