@@ -96,6 +96,8 @@ def _relation_model(features: Model, tok2vec: Model, hidden_width: int, dropout:
         model = chain(features, scorer)
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output_layer)
+    if version >= 2:
+        model.set_ref("features", features)  # where the component sets and reads the trigger words
     return model
 
 
