@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy
 import pytest
 
-from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
-from workbench.evaluation.scorer import Counts, LabelledScores
+from workbench.metrics import BootstrapSettings, bootstrap_intervals
+from workbench.metrics import Counts, LabelledScores
 
 
 def doc(**per_label: tuple[int, int, int]) -> LabelledScores:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.evaluation.bootstrap import BootstrapSettings
+from workbench.metrics import BootstrapSettings
 from workbench.evaluation.evaluate import DocOutcome, Evaluation, score_outcomes
 from workbench.labels import EntityLabel, LabelScheme
 from workbench.records import AnnotatedDoc, Entity
@@ -147,7 +147,7 @@ def test_no_held_out_document_is_in_its_folds_training_docbins(crossval_run):
     import spacy
 
     import workbench.docs  # noqa: F401  (registers doc._.doc_id)
-    from workbench.training.tune import read_docbin
+    from workbench.docs import read_docbin
 
     out, metrics, _ = crossval_run
     nlp = spacy.blank("en")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from workbench.cli import app
 from workbench.docs import record_to_doc
 from workbench.evaluation.evaluate import evaluate_records
-from workbench.evaluation.scorer import LabelledScores, score_items
+from workbench.metrics import LabelledScores, score_items
 from workbench.records import read_records
 
 runner = CliRunner()
@@ -173,7 +173,7 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
 
 
 def test_relation_items_ignore_direction_only_for_symmetric_types():
-    from workbench.evaluation.scorer import relation_items
+    from workbench.metrics import relation_items
     from workbench.labels import EntityLabel, LabelScheme, RelationType
     from workbench.records import AnnotatedDoc, Entity, Relation
 

@@ -15,7 +15,7 @@ from workbench.labels import load_labels
 from workbench.records import AnnotatedDoc, Entity, Relation
 from workbench.relations.candidates import generate_candidates
 from workbench.relations.reach import REASONS, Reach, records_reach, relation_reach
-from workbench.training.convert import make_gold_nlp
+from workbench.docs import make_gold_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "configs" / "labels.yml"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from workbench.corpus.ingest import text_sha256
+from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict
@@ -28,12 +29,6 @@ class Problem:
         if self.start is not None:
             where += f" {self.start}-{self.end}"
         return f"{where}: {self.message}"
-
-
-def blank_tokenizer(lang: str = "en") -> Callable[[str], object]:
-    import spacy
-
-    return spacy.blank(lang).make_doc
 
 
 def check_record(
@@ -135,7 +130,7 @@ def validate_files(
     check_tokens: bool = True,
 ) -> tuple[list[Problem], int]:
     """Validate canonical JSONL files; return (problems, number of records read)."""
-    make_doc = blank_tokenizer() if check_tokens else None
+    make_doc = make_gold_nlp().make_doc if check_tokens else None
     problems: list[Problem] = []
     first_seen: dict[str, str] = {}
     count = 0

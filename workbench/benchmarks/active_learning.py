@@ -75,14 +75,14 @@ class Point:
 
 def score_pipeline(model: Path, dev: list[AnnotatedDoc], scheme: LabelScheme) -> dict[str, Scores]:
     """Micro NER and end-to-end relation scores on dev (no bootstrap: the seeds give the spread)."""
-    from workbench.evaluation.bootstrap import BootstrapSettings
+    from workbench.metrics import BootstrapSettings, or_zero
     from workbench.evaluation.evaluate import evaluate_records
     from workbench.predict import load_pipeline
 
     evaluation = evaluate_records(load_pipeline(model), dev, str(model), "dev", scheme, BootstrapSettings(0))
     metrics = evaluation.metrics()
     # An undefined figure (a model that predicts nothing) is a point at 0 on the curve.
-    return {task: Scores(*(round(metrics[task]["micro"][k] or 0.0, 4) for k in ("precision", "recall", "f1"))) for task in TASKS}
+    return {task: Scores(*(round(or_zero(metrics[task]["micro"][k]), 4) for k in ("precision", "recall", "f1"))) for task in TASKS}
 
 
 class Trainer:

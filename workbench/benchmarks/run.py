@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from workbench import metrics
 from workbench.benchmarks.config import BenchmarkConfig
 from workbench.fileio import write_json
 from workbench.labels import LabelScheme
@@ -13,10 +14,10 @@ from workbench.training.pipeline import train_pipeline
 
 
 def write_docbins(by_split: dict[str, list[AnnotatedDoc]], out_dir: Path) -> dict[str, Path]:
-    from workbench.training.convert import make_gold_nlp, write_docbin
+    from workbench.docs import gold_docs, make_gold_nlp, write_docbin
 
     nlp = make_gold_nlp()
-    return {split: write_docbin(out_dir / f"{split}.spacy", nlp, records) for split, records in by_split.items()}
+    return {split: write_docbin(out_dir / f"{split}.spacy", gold_docs(records, nlp)) for split, records in by_split.items()}
 
 
 SPEED_ROUNDS = 3
@@ -116,7 +117,7 @@ def format_summary(result: dict) -> str:
     """A plain table of our figures next to the published ones (F1 in %)."""
 
     def pct(value: float | None) -> str:
-        return "    –" if value is None else f"{100 * value:5.1f}"
+        return f"{metrics.pct(value):>5}"
 
     ner, rel, gold = result["ner"], result["rel"], result["rel_gold_entities"]
     lines = [
@@ -161,5 +162,4 @@ def reach_summary(reach: dict) -> list[str]:
 
 
 def _share(row: dict) -> str:
-    share = "–" if row["share"] is None else f"{100 * row['share']:.1f}%"
-    return f"{share} ({row['reachable']}/{row['gold']})"
+    return f"{metrics.percent(row['share'])} ({row['reachable']}/{row['gold']})"

@@ -41,7 +41,7 @@ def crossval(
     """
     from workbench.cli.evaluate import print_summary
     from workbench.errors import WorkbenchError
-    from workbench.evaluation.bootstrap import BootstrapSettings
+    from workbench.metrics import BootstrapSettings
     from workbench.training.crossval import CrossvalSettings, run_crossval
     from workbench.training.pooled_thresholds import format_pooled_thresholds
 

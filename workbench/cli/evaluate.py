@@ -8,7 +8,8 @@ from typing import List, Optional
 import typer
 
 from workbench.cli._common import check_splits, clean_errors
-from workbench.words import count, score
+from workbench.metrics import score
+from workbench.words import count
 
 
 def _headline(name: str, micro, ci: dict | None, where: str) -> str:
@@ -54,7 +55,7 @@ def evaluate(
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
     from workbench.corpus.store import corpus_index
     from workbench.errors import WorkbenchError
-    from workbench.evaluation.bootstrap import BootstrapSettings
+    from workbench.metrics import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
     from workbench.evaluation.provenance import describe_provenance
     from workbench.evaluation.report import write_report

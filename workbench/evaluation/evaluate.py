@@ -12,9 +12,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from workbench.docs import doc_to_record, record_to_doc
+from workbench.docs import doc_to_record, gold_entity_doc
 from workbench.errors import WorkbenchError
-from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
 from workbench.evaluation.matching import (
     FN_CLASSES,
     FP_CLASSES,
@@ -23,10 +22,11 @@ from workbench.evaluation.matching import (
     error_class,
     semeval_schemes,
 )
-from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.labels import LabelScheme
+from workbench.metrics import BootstrapSettings, LabelledScores, entity_items, relation_items, score_items, task_metrics
 from workbench.records import AnnotatedDoc, read_records
 from workbench.relations.reach import Reach, relation_reach
+from workbench.relations.thresholds import scored_cells
 
 RELATION_CAUSES = ("entities", "relation_model")
 
@@ -77,11 +77,6 @@ class SystemScores:
                 "gold_entities": task_metrics(self.rel_gold_entities, relation_types, bootstrap),
             }
         return metrics
-
-
-def task_metrics(per_doc: list[LabelledScores], labels: list[str], bootstrap: BootstrapSettings) -> dict:
-    """The summed counts' micro/macro/per-label scores, and their intervals under "ci" (None if none)."""
-    return {**LabelledScores.total(per_doc).to_dict(labels), "ci": bootstrap_intervals(per_doc, labels, bootstrap)}
 
 
 @dataclass
@@ -203,15 +198,6 @@ def spans_of(record: AnnotatedDoc) -> list[Span]:
     return sorted(Span(e.start, e.end, e.label) for e in record.entities)
 
 
-def gold_entity_doc(nlp, record: AnnotatedDoc):
-    """The record as a Doc with its gold entities and relations, and sentence boundaries from the pipeline."""
-    doc = record_to_doc(nlp.make_doc, record)
-    for name in ("sentencizer", "senter"):
-        if name in nlp.pipe_names:
-            doc = nlp.get_pipe(name)(doc)
-    return doc
-
-
 @dataclass(frozen=True)
 class GoldEntityRun:
     """The relation step alone on the gold entities: its predictions, its candidates' scores and its reach."""
@@ -228,8 +214,6 @@ def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> GoldEntityRun:
     Also scores every candidate, with the gold answer, for the precision-threshold curve, and
     measures which gold relations its candidates reach at all (its scheme and window).
     """
-    from workbench.relations.thresholds import scored_cells
-
     component = nlp.get_pipe("relation_extractor")
     docs = [gold_entity_doc(nlp, record) for record in gold]
     cells, n_gold = scored_cells(component, docs)

@@ -13,14 +13,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import spacy
-from spacy.tokens import DocBin
-
+from workbench.annotations.validate import validate_files
 from workbench.corpus.ingest import text_sha256
 from workbench.corpus.split import SPLITS
-from workbench.docs import record_to_doc
+from workbench.docs import gold_docs, make_gold_nlp, write_docbin
 from workbench.errors import WorkbenchError
-from workbench.fileio import atomic_open, sha256_of_files, write_json
+from workbench.fileio import sha256_of_files, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, read_records
 
@@ -42,13 +40,6 @@ class ConversionResult:
         return [name for name in SPLITS if not self.documents[name]]
 
 
-def make_gold_nlp(lang: str = "en"):
-    """Tokenizer plus sentencizer: sentence boundaries let training use sentence-sized examples."""
-    nlp = spacy.blank(lang)
-    nlp.add_pipe("sentencizer")
-    return nlp
-
-
 def corpus_row(record: AnnotatedDoc, corpus: dict[str, dict], path: str | Path) -> dict:
     """The record's corpus row; a document unknown to the corpus, or with another text, is an error."""
     row = corpus.get(record.doc_id)
@@ -59,24 +50,8 @@ def corpus_row(record: AnnotatedDoc, corpus: dict[str, dict], path: str | Path) 
     return row
 
 
-def records_to_docbin(nlp, records: list[AnnotatedDoc]) -> DocBin:
-    docbin = DocBin(store_user_data=True)
-    for record in records:
-        docbin.add(nlp(record_to_doc(nlp.make_doc, record)))
-    return docbin
-
-
-def write_docbin(path: Path, nlp, records: list[AnnotatedDoc]) -> Path:
-    data = records_to_docbin(nlp, records).to_bytes()
-    with atomic_open(path, "wb") as fh:
-        fh.write(data)
-    return path
-
-
 def check_against_scheme(gold_paths: list[str | Path], scheme: LabelScheme) -> None:
     """The first problem `annotations validate` would report (labels, types, signatures, spans), as an error."""
-    from workbench.annotations.validate import validate_files
-
     problems, _ = validate_files(gold_paths, scheme)
     if problems:
         first = problems[0]
@@ -125,7 +100,7 @@ def convert_gold(
     records = gold_in_corpus(gold_paths, corpus)
     by_split = {name: [r for r in records if corpus[r.doc_id]["split"] == name] for name in SPLITS}
     nlp = make_gold_nlp(lang)
-    paths = {name: write_docbin(out_dir / f"{name}.spacy", nlp, by_split[name]) for name in SPLITS}
+    paths = {name: write_docbin(out_dir / f"{name}.spacy", gold_docs(by_split[name], nlp)) for name in SPLITS}
     documents = {n: len(rs) for n, rs in by_split.items()}
     unresolved = sorted(unresolved_conflicts([r for rs in by_split.values() for r in rs]))
     gold = [str(p) for p in gold_paths]

@@ -29,12 +29,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
-from workbench.evaluation.bootstrap import BootstrapSettings
+from workbench.metrics import BootstrapSettings
 from workbench.evaluation.evaluate import Evaluation, SystemScores
 from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach
 from workbench.training.pipeline import PipelineSpec, train_pipeline
 from workbench.training.pooled_thresholds import pooled_threshold_report
+from workbench.metrics import pct, pct_ci
 from workbench.words import count
 
 MAX_LEAVE_ONE_GROUP_OUT = 10
@@ -216,7 +217,7 @@ def pool_evaluations(evaluations: list[Evaluation], model: str) -> Evaluation:
 
 def _headlines(scores: SystemScores) -> dict:
     """{task: micro counts and P/R/F1} of one fold."""
-    from workbench.evaluation.scorer import LabelledScores
+    from workbench.metrics import LabelledScores
 
     headlines = {}
     for task in TASKS:
@@ -281,12 +282,11 @@ def run_fold(
     """Write the fold's DocBins to fold_dir, train in `work` (deleted after), predict and score its held-out documents."""
     from workbench.evaluation.baselines import run_baselines
     from workbench.predict import load_pipeline
-    from workbench.training.convert import make_gold_nlp, write_docbin
+    from workbench.docs import gold_docs, write_docbin
 
-    gold_nlp = make_gold_nlp()
-    train_path = write_docbin(fold_dir / "train.spacy", gold_nlp, [records[d] for d in fold.train])
+    train_path = write_docbin(fold_dir / "train.spacy", gold_docs(records[d] for d in fold.train))
     if fold.dev:
-        dev_path = write_docbin(fold_dir / "dev.spacy", gold_nlp, [records[d] for d in fold.dev])
+        dev_path = write_docbin(fold_dir / "dev.spacy", gold_docs(records[d] for d in fold.dev))
     else:
         dev_path, spec = train_path, replace(spec, tune=False)
     try:
@@ -388,8 +388,6 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
 
 
 def _range(spread: dict | None) -> str:
-    from workbench.evaluation.report import pct
-
     if not spread:
         return "–"
     sd = f", sd {pct(spread['sd'])}" if spread["sd"] is not None else ""
@@ -398,8 +396,6 @@ def _range(spread: dict | None) -> str:
 
 def fold_section(report, metrics: dict) -> None:
     """The folds, their figures beside the pooled one, and how each fold chose its checkpoint and thresholds."""
-    from workbench.evaluation.report import count, pct_ci
-
     crossval, folds = metrics["crossval"], metrics["folds"]
     report.h(2, f"Cross-validation: {count(crossval['folds'], 'fold')}")
     report.p(
@@ -453,8 +449,6 @@ def fold_section(report, metrics: dict) -> None:
 
 def pooled_threshold_section(report, pooled: dict) -> None:
     """The thresholds recommended from the pooled out-of-fold scores, apart from the figures above."""
-    from workbench.evaluation.report import pct
-
     report.h(3, "Relation thresholds recommended from the pooled out-of-fold scores")
     report.p(
         f"Every fold's relation scores on its held-out documents' gold entities, pooled; a cut per type "

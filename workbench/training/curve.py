@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.docs import read_docbin, write_docbin
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_json
 from workbench.training.pipeline import PipelineSpec, train_pipeline
@@ -51,10 +52,7 @@ def _headline(scores: dict) -> dict:
 
 def _train_point(docs: list, work: Path, data_dir: Path, spec: PipelineSpec) -> Path:
     """Train NER and REL on `docs` and assemble them; returns the pipeline's path."""
-    from spacy.tokens import DocBin
-
-    train_path = work / "train.spacy"
-    DocBin(store_user_data=True, docs=docs).to_disk(train_path)
+    train_path = write_docbin(work / "train.spacy", docs)
     return train_pipeline(spec, train_path, data_dir / "dev.spacy", work / "runs", work / "pipeline").path
 
 
@@ -72,21 +70,18 @@ def run_learning_curve(
     Relation thresholds stay at the config's value: tuning them on the documents the curve
     is scored on would flatter every point alike and hide nothing, but it would not be held out.
     """
-    import spacy
-
-    from workbench.docs import doc_to_record
-    from workbench.evaluation.bootstrap import BootstrapSettings
+    from workbench.docs import doc_to_record, make_gold_nlp
+    from workbench.metrics import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records
     from workbench.evaluation.plots import plot_learning_curve
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
-    from workbench.training.tune import read_docbin
 
     data_dir, output = Path(data_dir), Path(output)
     # Thresholds stay at the config's value (see above).
     spec = replace(spec, tune=False)
     scheme = load_labels(spec.labels)
-    vocab_nlp = spacy.blank("en")
+    vocab_nlp = make_gold_nlp()
     train_docs = read_docbin(vocab_nlp, data_dir / "train.spacy")
     if not train_docs:
         raise WorkbenchError("no training documents", path=data_dir / "train.spacy")

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.docs import read_docbin
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_json
 from workbench.relations.thresholds import ONE_SE_OBJECTIVE, ONE_SE_RULE
 
 REPORT_NAME = "relation_thresholds.json"
-
-
-def read_docbin(nlp, path: str | Path) -> list:
-    from spacy.tokens import DocBin
-
-    path = Path(path)
-    if not path.exists():
-        raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
-    return list(DocBin().from_disk(path).get_docs(nlp.vocab))
 
 
 def tune_model_thresholds(
