@@ -91,10 +91,10 @@ def repo_corpus(tmp_path):
 @pytest.fixture
 def repo_docbins(tmp_path, repo_corpus, scheme) -> Path:
     """train/dev/test DocBins of the repository's gold, by the corpus split, in tmp_path/docbins."""
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.training.convert import convert_gold
 
-    convert_gold([GOLD], corpus_index(repo_corpus.output), tmp_path / "docbins", scheme, ROOT / "configs" / "labels.yml")
+    convert_gold([GOLD], Corpus.open(repo_corpus.output), tmp_path / "docbins", scheme, ROOT / "configs" / "labels.yml")
     return tmp_path / "docbins"
 
 

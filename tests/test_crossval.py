@@ -234,7 +234,7 @@ def test_too_many_folds_is_a_clear_error(tmp_path):
 
 
 def test_corpus_without_groups_is_a_clear_error():
-    from workbench.corpus.store import document_groups
+    from workbench.corpus.store import Corpus
 
     with pytest.raises(WorkbenchError, match="built before groups were stored"):
-        document_groups({"d1": {"split": "train"}}, "corpus/build")
+        Corpus("corpus/build", {"d1": {"split": "train"}}).groups()

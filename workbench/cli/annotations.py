@@ -38,16 +38,14 @@ def validate(
     from workbench.annotations.lint import lint_file, name_labels_for
     from workbench.annotations.snapshot import ANNOTATOR_DIR
     from workbench.annotations.validate import source_groups, validate_groups
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.labels import load_labels
 
     scheme = load_labels(labels)
-    index = None
-    if not no_corpus and (corpus / "dataset_info.json").exists():
-        index = corpus_index(corpus)
+    built = None if no_corpus else Corpus.open_if_built(corpus)
     # Expanded once: a snapshot's files are hashed against its manifest once, for both checks.
     groups = source_groups(paths)
-    problems, count = validate_groups(groups, scheme, index)
+    problems, count = validate_groups(groups, scheme, built)
     if lint:
         names = name_labels_for(scheme, name_label)
         warnings = {str(path): lint_file(path, names) for group in groups for path in group}
@@ -61,7 +59,7 @@ def validate(
         typer.echo(f"warnings: {per_file}" if per_file else "warnings: none")
     for problem in problems:
         typer.echo(str(problem), err=True)
-    checked = "checked against the corpus" if index is not None else "corpus not checked"
+    checked = "checked against the corpus" if built is not None else "corpus not checked"
     if problems:
         typer.secho(f"{words.count(len(problems), 'problem')} in {words.count(count, 'document')} ({checked})", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

@@ -241,16 +241,16 @@ def pull(
     config: Path = CONFIG,
 ):
     """Export the annotations, one validated file per annotator, into a new immutable snapshot."""
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.doccano.pull import pull as pull_snapshot
     from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
     settings = _load_settings(config, project)
-    index = corpus_index(corpus) if (corpus / "dataset_info.json").exists() else None
+    built = Corpus.open_if_built(corpus)
     session = _session(settings, server_dir)
     result = pull_snapshot(
-        session, settings.project, Path(settings.snapshots), load_labels(settings.labels), name, include_unconfirmed, index,
+        session, settings.project, Path(settings.snapshots), load_labels(settings.labels), name, include_unconfirmed, built,
         allow_invalid, max_bytes,
     )
     for problem in result.problems:

@@ -53,7 +53,7 @@ def evaluate(
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.errors import WorkbenchError
     from workbench.metrics import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
@@ -67,7 +67,7 @@ def evaluate(
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     scheme = load_labels(labels)
     # The corpus, when there is one, also tells which evaluated documents are training documents.
-    index = corpus_index(corpus) if split or (corpus / "dataset_info.json").exists() else None
+    index = Corpus.open(corpus) if split else Corpus.open_if_built(corpus)
     gold = select_gold(data, split, index)
     nlp = load_pipeline(model)
     split_name = "+".join(split) if split else None
@@ -90,7 +90,7 @@ def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None) -> Non
     if index is None:
         evaluation.notes.append("no baselines: they are built from the training split, and there is no corpus (--corpus)")
         return
-    train = [r for r in select_gold(data, None, None) if r.doc_id in index and index[r.doc_id]["split"] == "train"]
+    train = [r for r in select_gold(data, None, None) if index.split_of(r.doc_id) == "train"]
     if not train:
         evaluation.notes.append("no baselines: no gold document is in the training split")
         return

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.corpus.store import Corpus
 from workbench.docs import doc_to_record, gold_entity_doc
 from workbench.errors import WorkbenchError
 from workbench.evaluation.matching import (
@@ -118,11 +119,11 @@ class Evaluation:
     def relation_types(self) -> list[str]:
         return self.scheme.relation_types
 
-    def note_training_documents(self, corpus: dict[str, dict] | None) -> None:
+    def note_training_documents(self, corpus: Corpus | None) -> None:
         """Say which evaluated documents are in the corpus's training split: figures on them are optimistic."""
         if corpus is None:
             return
-        train = [d for d in self.doc_ids if (corpus.get(d) or {}).get("split") == "train"]
+        train = [d for d in self.doc_ids if corpus.split_of(d) == "train"]
         if train:
             self.notes.append(
                 f"{len(train)} of the {len(self.doc_ids)} evaluated documents are training documents "
@@ -175,9 +176,7 @@ class Evaluation:
         return metrics
 
 
-def select_gold(
-    gold_paths: list[str | Path], split: str | list[str] | None, corpus: dict[str, dict] | None
-) -> list[AnnotatedDoc]:
+def select_gold(gold_paths: list[str | Path], split: str | list[str] | None, corpus: Corpus | None) -> list[AnnotatedDoc]:
     """The gold records, or only those of the given corpus split(s)."""
     records = [r for path in gold_paths for r in read_records(path)]
     splits = [split] if isinstance(split, str) else list(split or [])
@@ -188,7 +187,7 @@ def select_gold(
     missing = [r.doc_id for r in records if r.doc_id not in corpus]
     if missing:
         raise WorkbenchError(f"gold documents not in the corpus: {', '.join(missing)}")
-    selected = [r for r in records if corpus[r.doc_id]["split"] in splits]
+    selected = [r for r in records if corpus.split_of(r.doc_id) in splits]
     if not selected:
         raise WorkbenchError(f"no gold document is in the {'+'.join(splits)!r} split")
     return selected

@@ -1,7 +1,7 @@
 """Gold records + corpus split -> spaCy DocBin files (train/dev/test), relations included, and their manifest.
 
-The gold is checked against the label scheme first, as `workbench annotations validate`
-checks it: nothing is written when a record breaks it. manifest.json beside the DocBins
+The gold is checked first, as `workbench annotations validate` checks it (label scheme,
+spans, tokens, the corpus's texts): nothing is written when a record breaks it. manifest.json beside the DocBins
 says what they were made from (gold and labels with their sha256, documents per split,
 each DocBin's sha256, documents with unresolved adjudication conflicts); training reads it
 back with read_data_manifest.
@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.annotations.validate import validate_files
-from workbench.corpus.ingest import text_sha256
+from workbench.annotations.validate import check_gold
 from workbench.corpus.split import SPLITS
+from workbench.corpus.store import Corpus
 from workbench.docs import gold_docs, make_gold_nlp, write_docbin
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files, write_json
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, read_records
+from workbench.records import AnnotatedDoc
 
 MANIFEST = "manifest.json"
 
@@ -40,26 +40,6 @@ class ConversionResult:
         return [name for name in SPLITS if not self.documents[name]]
 
 
-def corpus_row(record: AnnotatedDoc, corpus: dict[str, dict], path: str | Path) -> dict:
-    """The record's corpus row; a document unknown to the corpus, or with another text, is an error."""
-    row = corpus.get(record.doc_id)
-    if row is None:
-        raise WorkbenchError("document is not in the corpus; run `workbench corpus build`", path=path, doc_id=record.doc_id)
-    if row["sha256"] != text_sha256(record.text):
-        raise WorkbenchError("text differs from the corpus record", path=path, doc_id=record.doc_id)
-    return row
-
-
-def check_against_scheme(gold_paths: list[str | Path], scheme: LabelScheme) -> None:
-    """The first problem `annotations validate` would report (labels, types, signatures, spans), as an error."""
-    problems, _ = validate_files(gold_paths, scheme)
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more; `workbench annotations validate` lists them all)" if len(problems) > 1 else ""
-        where = f" {first.start}-{first.end}" if first.start is not None else ""
-        raise WorkbenchError(f"{first.message}{where}{more}; nothing written", path=first.path, line=first.line, doc_id=first.doc_id)
-
-
 def unresolved_conflicts(records: list[AnnotatedDoc]) -> list[str]:
     """Ids of the documents whose adjudication left conflicts open (the vote's result stands in for them)."""
     return [r.doc_id for r in records if ((r.meta.get("adjudication") or {}).get("conflicts") or 0) > 0]
@@ -76,29 +56,14 @@ def read_data_manifest(data_dir: str | Path) -> dict | None:
         raise WorkbenchError(f"cannot read the data manifest: {exc}", path=path) from None
 
 
-def gold_in_corpus(gold_paths: list[str | Path], corpus: dict[str, dict]) -> list[AnnotatedDoc]:
-    """The gold records of all files, each checked against the corpus; a document in two files is an error."""
-    records: list[AnnotatedDoc] = []
-    seen: dict[str, str] = {}
-    for path in gold_paths:
-        for record in read_records(path):
-            corpus_row(record, corpus, path)
-            if record.doc_id in seen:
-                raise WorkbenchError(f"document is also in {seen[record.doc_id]}", path=path, doc_id=record.doc_id)
-            seen[record.doc_id] = str(path)
-            records.append(record)
-    return records
-
-
 def convert_gold(
-    gold_paths: list[str | Path], corpus: dict[str, dict], out_dir: str | Path, scheme: LabelScheme,
+    gold_paths: list[str | Path], corpus: Corpus, out_dir: str | Path, scheme: LabelScheme,
     labels_path: str | Path, lang: str = "en",
 ) -> ConversionResult:
-    """Check the gold against the scheme, write one DocBin per split and manifest.json; nothing is written on an error."""
+    """Check the gold against the scheme and the corpus, write one DocBin per split and manifest.json; nothing is written on an error."""
     out_dir = Path(out_dir)
-    check_against_scheme(gold_paths, scheme)
-    records = gold_in_corpus(gold_paths, corpus)
-    by_split = {name: [r for r in records if corpus[r.doc_id]["split"] == name] for name in SPLITS}
+    records = check_gold(gold_paths, scheme, corpus)
+    by_split = {name: [r for r in records if corpus.split_of(r.doc_id) == name] for name in SPLITS}
     nlp = make_gold_nlp(lang)
     paths = {name: write_docbin(out_dir / f"{name}.spacy", gold_docs(by_split[name], nlp)) for name in SPLITS}
     documents = {n: len(rs) for n, rs in by_split.items()}

@@ -325,22 +325,21 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
     Everything is written to a staging folder first: an earlier report at `output` is replaced
     only when the whole run succeeded.
     """
-    from workbench.corpus.store import corpus_index, document_groups
+    from workbench.annotations.validate import check_gold
+    from workbench.corpus.store import Corpus
     from workbench.evaluation.provenance import describe_provenance
     from workbench.evaluation.report import write_report
     from workbench.fileio import replace_dir, staging_dir
     from workbench.labels import load_labels
-    from workbench.training.convert import check_against_scheme, gold_in_corpus
 
     output = Path(output)
-    index = corpus_index(corpus)
+    corpus = Corpus.open(corpus)
     scheme = load_labels(spec.labels)
-    # The same check as `workbench data`: gold that breaks the scheme is not trained on.
-    check_against_scheme([Path(p) for p in gold_paths], scheme)
-    records = {r.doc_id: r for r in gold_in_corpus([Path(p) for p in gold_paths], index)}
+    # The same check as `workbench data`: gold that breaks the scheme or the corpus is not trained on.
+    records = {r.doc_id: r for r in check_gold([Path(p) for p in gold_paths], scheme, corpus)}
     if not records:
         raise WorkbenchError(f"no gold documents in {', '.join(map(str, gold_paths))}")
-    groups = document_groups(index, corpus)
+    groups = corpus.groups()
     folds = make_folds({d: groups[d] for d in records}, settings.folds, settings.seed, settings.select_on_train)
     stage = staging_dir(output)
     try:
