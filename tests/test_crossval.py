@@ -14,7 +14,7 @@ from workbench.metrics import BootstrapSettings
 from workbench.evaluation.evaluate import DocOutcome, Evaluation, score_outcomes
 from workbench.labels import EntityLabel, LabelScheme
 from workbench.records import AnnotatedDoc, Entity
-from workbench.training.crossval import assign_folds, default_fold_count, fold_spread, make_folds, pool_evaluations
+from workbench.experiments.crossval import assign_folds, default_fold_count, fold_spread, make_folds, pool_evaluations
 
 runner = CliRunner()
 TINY = ["--base-model", "none", "--training.max_steps", "4", "--training.eval_frequency", "2"]

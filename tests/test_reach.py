@@ -200,7 +200,7 @@ def test_evaluation_reports_the_reach_of_the_models_candidates(evaluated, gold_r
 
 def test_crossval_pools_the_folds_reach(evaluated, gold_records, scheme):
     from workbench.evaluation.evaluate import evaluate_records
-    from workbench.training.crossval import pool_evaluations
+    from workbench.experiments.crossval import pool_evaluations
 
     nlp, whole = evaluated
     folds = [evaluate_records(nlp, part, "fold", None, scheme) for part in (gold_records[:2], gold_records[2:])]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.relations.thresholds import threshold_note
-from workbench.training.pooled_thresholds import format_pooled_thresholds, pooled_threshold_report
+from workbench.experiments.pooled_thresholds import format_pooled_thresholds, pooled_threshold_report
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -42,7 +42,7 @@ def benchmark_conll04(
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")
-    result = run_benchmark(settings, by_split, scheme)
+    result = run_benchmark(settings, by_split)
     typer.echo(format_threshold_report(result["thresholds"]))
     typer.echo(format_summary(result))
     typer.echo(f"results: {settings.output / 'benchmark.json'}; report: {result['report']}")
@@ -96,6 +96,6 @@ def benchmark_active_learning(
         raise WorkbenchError(f"--seeds must be integers separated by commas, got {seeds!r}") from None
     scheme = load_labels(settings.labels)
     by_split = read_conll04(data or settings.data, scheme)
-    result = run_study(spec, by_split["train"], by_split["dev"], scheme, study, output)
+    result = run_study(spec, by_split["train"], by_split["dev"], study, output)
     typer.echo(format_study(result))
     typer.echo(f"curve: {output / 'curve.json'}, {output / 'curve.png'}")

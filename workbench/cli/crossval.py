@@ -42,8 +42,8 @@ def crossval(
     from workbench.cli.evaluate import print_summary
     from workbench.errors import WorkbenchError
     from workbench.metrics import BootstrapSettings
-    from workbench.training.crossval import CrossvalSettings, run_crossval
-    from workbench.training.pooled_thresholds import format_pooled_thresholds
+    from workbench.experiments.crossval import CrossvalSettings, run_crossval
+    from workbench.experiments.pooled_thresholds import format_pooled_thresholds
 
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")

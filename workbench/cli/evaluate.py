@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from workbench.cli._common import check_splits, clean_errors
+from workbench.errors import WorkbenchError
 from workbench.metrics import score
 from workbench.words import count
 
@@ -53,47 +54,17 @@ def evaluate(
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
-    from workbench.corpus.store import Corpus
-    from workbench.errors import WorkbenchError
+    # Imported here, as in every command: the library loads spaCy, which `workbench --help` need not wait for.
+    from workbench.evaluation.evaluate import gate_failures
+    from workbench.evaluation.run import evaluate as evaluate_model
     from workbench.metrics import BootstrapSettings
-    from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
-    from workbench.evaluation.provenance import describe_provenance
-    from workbench.evaluation.report import write_report
-    from workbench.labels import load_labels
-    from workbench.predict import load_pipeline
 
     check_splits(split)
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
-    scheme = load_labels(labels)
-    # The corpus, when there is one, also tells which evaluated documents are training documents.
-    index = Corpus.open(corpus) if split else Corpus.open_if_built(corpus)
-    gold = select_gold(data, split, index)
-    nlp = load_pipeline(model)
-    split_name = "+".join(split) if split else None
-    evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
-    evaluation.provenance = describe_provenance(model, nlp.meta, data)
-    evaluation.note_training_documents(index)
-    if baselines:
-        _add_baselines(evaluation, nlp, data, index)
-    paths = write_report(evaluation, output, html=html)
-    print_summary(evaluation.metrics(), paths, "on " + count(len(gold), f"{split_name or 'gold'} document"))
-    failures = gate_failures(evaluation, min_precision, min_rel_precision)
+    run = evaluate_model(model, data, split, output, corpus, labels, BootstrapSettings(bootstrap, seed), baselines, html)
+    where = "+".join(split) if split else "gold"
+    print_summary(run.metrics, run.paths, "on " + count(len(run.evaluation.doc_ids), f"{where} document"))
+    failures = gate_failures(run.evaluation, min_precision, min_rel_precision)
     if failures:
         raise WorkbenchError("; ".join(failures))
-
-
-def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None) -> None:
-    from workbench.evaluation.baselines import run_baselines
-    from workbench.evaluation.evaluate import select_gold
-
-    if index is None:
-        evaluation.notes.append("no baselines: they are built from the training split, and there is no corpus (--corpus)")
-        return
-    train = [r for r in select_gold(data, None, None) if index.split_of(r.doc_id) == "train"]
-    if not train:
-        evaluation.notes.append("no baselines: no gold document is in the training split")
-        return
-    # The relation baseline chooses among the same candidate pairs as the model does.
-    max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
-    run_baselines(evaluation, train, max_distance)

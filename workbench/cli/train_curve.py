@@ -31,7 +31,7 @@ def train_curve(
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per subset size.
     """
-    from workbench.training.curve import FRACTIONS, run_learning_curve
+    from workbench.experiments.curve import FRACTIONS, run_learning_curve
 
     check_splits(split)
     options = {"labels": labels, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config}

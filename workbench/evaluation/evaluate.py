@@ -30,6 +30,8 @@ from workbench.relations.reach import Reach, relation_reach
 from workbench.relations.thresholds import scored_cells
 
 RELATION_CAUSES = ("entities", "relation_model")
+# What an evaluation scores: entities, relations end to end, relations on the gold entities.
+TASKS = ("ner", "rel", "rel_gold_entities")
 
 
 @dataclass
@@ -62,6 +64,20 @@ class RelationError:
     cause: str
 
 
+@dataclass(frozen=True)
+class Headline:
+    """One task's headline, as metrics.json has it: micro counts and P/R/F1, the macro means, the micro intervals."""
+
+    micro: dict  # metrics.Counts.to_dict(): precision, recall, f1 (None where undefined), tp, fp, fn
+    macro: dict  # precision, recall, f1
+    ci: dict | None  # {metric: {lo, hi} or None}; None without intervals
+
+    @classmethod
+    def of(cls, scores: dict) -> "Headline":
+        """From a task's entry of metrics.json (task_metrics)."""
+        return cls(scores["micro"], scores["macro"], (scores.get("ci") or {}).get("micro"))
+
+
 @dataclass
 class SystemScores:
     """One system's strict counts per evaluated document: NER, relations end to end and on gold entities."""
@@ -69,6 +85,14 @@ class SystemScores:
     ner: list[LabelledScores]
     rel: list[LabelledScores] | None = None
     rel_gold_entities: list[LabelledScores] | None = None
+
+    def headlines(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict[str, Headline]:
+        """{task: its headline} of the tasks scored."""
+        per_task = {"ner": (self.ner, labels), "rel": (self.rel, relation_types), "rel_gold_entities": (self.rel_gold_entities, relation_types)}
+        return {
+            task: Headline.of(task_metrics(per_doc, task_labels, bootstrap))
+            for task, (per_doc, task_labels) in per_task.items() if per_doc is not None
+        }
 
     def metrics(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict:
         metrics = {"ner": task_metrics(self.ner, labels, bootstrap)}
@@ -143,6 +167,10 @@ class Evaluation:
     def rel_gold_entities(self) -> LabelledScores | None:
         """The relation model alone: relations predicted on the gold entities."""
         return None if self.scores.rel_gold_entities is None else LabelledScores.total(self.scores.rel_gold_entities)
+
+    def headlines(self) -> dict[str, Headline]:
+        """{task: its headline} for the tasks scored (NER always; the two relation tasks with a relation model)."""
+        return self.scores.headlines(self.labels, self.relation_types, self.bootstrap)
 
     def metrics(self) -> dict:
         metrics = {

@@ -9,7 +9,7 @@ everywhere. Each trained pipeline records where it came from in its meta.json
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench import words
