@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -67,8 +68,6 @@ def staging_dir(final_dir: str | Path) -> Path:
 
 def sha256_of_files(paths: Iterable[str | Path]) -> str:
     """The sha256 of the files' bytes, one after the other: for one file, what `sha256sum` prints."""
-    import hashlib
-
     digest = hashlib.sha256()
     for path in paths:
         with open(path, "rb") as fh:

@@ -21,14 +21,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable
+from typing import TYPE_CHECKING, Hashable, Iterable
 
 import numpy
 
-from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc
+if TYPE_CHECKING:  # types only: the figures need no label scheme or record code, so `workbench --help` does not load them
+    from workbench.labels import LabelScheme
+    from workbench.records import AnnotatedDoc
 
 METRICS = ("precision", "recall", "f1")
+# Intervals over fewer documents than this are too thin to tell a change from noise (`workbench compare`).
+MIN_DOCUMENTS = 5
 
 
 def _round(value: float | None) -> float | None:

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import spacy
+
+from workbench.corpus.ingest import is_hf_dataset_dir, read_source
+from workbench.corpus.store import load_corpus
 from workbench.docs import doc_to_record
 from workbench.errors import WorkbenchError
 from workbench.records import AnnotatedDoc
 
 
 def load_pipeline(model: str | Path):
-    import spacy
-
     path = Path(model)
     if path.exists() and (path / "model-best").is_dir() and not (path / "meta.json").exists():
         path = path / "model-best"
@@ -33,11 +35,7 @@ class ArticleStream:
 
 def read_articles(source: str | Path) -> ArticleStream:
     """A built corpus (its rows, with their split), or .txt/.jsonl/folder/HF dataset sources."""
-    from workbench.corpus.ingest import is_hf_dataset_dir, read_source
-
     if is_hf_dataset_dir(Path(source)):
-        from workbench.corpus.store import load_corpus
-
         data = load_corpus(source)
         return ArticleStream(((row["doc_id"], row["text"], {"split": row.get("split")}) for row in data), len(data))
     raw = list(read_source(source))

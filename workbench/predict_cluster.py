@@ -14,7 +14,10 @@ which is how a run that crashed (a worker killed, a machine lost) is finished.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
+import logging
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open, write_json
+from workbench.predict import load_pipeline, predict_records, read_articles
 from workbench.records import AnnotatedDoc, iter_records
 
 # (doc_id, text, metadata), as workbench.predict.predict_records takes them.
@@ -65,8 +69,6 @@ def shard_path(folder: Path, index: int) -> Path:
 
 def predict_shard(model: str, path: str, articles: Sequence[Article]) -> ShardDone:
     """Runs on a worker: load the pipeline once per worker process, predict the shard, write it atomically."""
-    from workbench.predict import load_pipeline, predict_records
-
     nlp = _PIPELINES.get(model)
     if nlp is None:
         nlp = _PIPELINES[model] = load_pipeline(model)
@@ -79,8 +81,7 @@ def predict_shard(model: str, path: str, articles: Sequence[Article]) -> ShardDo
 @contextmanager
 def dask_client(cluster: str, workers: int):
     """A client of a LocalCluster of `workers` single-threaded processes on loopback, or of the scheduler at `cluster`."""
-    import logging
-
+    # Imported here: Dask's `distributed` is slow to import, and only --cluster needs it.
     from distributed import Client, LocalCluster
 
     if cluster == "local":
@@ -142,7 +143,7 @@ def predict_to_shards(
 
     `client`: an open Dask client to reuse (then `cluster` and `workers` are not used to start one).
     """
-    from distributed import as_completed
+    from distributed import as_completed  # here, as in dask_client: only --cluster needs it
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -209,8 +210,6 @@ class ClusterPredictor:
         self._client = None
 
     def __call__(self, batch: Sequence[Article]) -> list[AnnotatedDoc]:
-        import tempfile
-
         if self._client is None:
             self._client_context = dask_client(self.cluster, self.workers)
             self._client = self._client_context.__enter__()
@@ -237,11 +236,6 @@ def bench_workers(model: str | Path, source: str | Path, worker_counts: Sequence
     The time counted is from the first shard submitted to the last one written, with the cluster
     already started; each worker's first shard includes loading its pipeline.
     """
-    import hashlib
-    import tempfile
-
-    from workbench.predict import read_articles
-
     results = []
     for workers in worker_counts:
         articles = list(read_articles(source).articles)

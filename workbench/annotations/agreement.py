@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from spacy.training import offsets_to_biluo_tags
+
 from workbench.annotations.snapshot import CONFIRMED, MISSING, Snapshot
 from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
@@ -91,8 +93,6 @@ def overlap_counts(first: AnnotatedDoc, second: AnnotatedDoc, scores: LabelledSc
 
 def biluo_tags(doc, record: AnnotatedDoc) -> list[str]:
     """One BILUO tag per token of `doc` (the record's text, tokenized)."""
-    from spacy.training import offsets_to_biluo_tags
-
     offsets = set()
     for ent in record.entities:
         # A span that cuts a token is widened to whole tokens: kappa compares tokens, not characters.
@@ -107,6 +107,7 @@ def biluo_tags(doc, record: AnnotatedDoc) -> list[str]:
 
 
 def token_kappa(first: list[str], second: list[str]) -> float | None:
+    # Imported here: scikit-learn takes a second or two to import, and only kappa needs it.
     from sklearn.metrics import cohen_kappa_score
 
     if not first:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.annotations.adjudicate import conflict_report, describe_conflict
 from workbench.fileio import atomic_open, write_json
 from workbench.metrics import UNDEFINED, markdown_table, score, table_cell
 from workbench.plotting import pyplot, save_png
+from workbench.records import write_records
 
 
 def fmt(value) -> str:
@@ -158,8 +160,6 @@ def write_agreement(figures: dict, json_path: str | Path) -> dict[str, Path]:
 
 
 def conflicts_markdown(report: dict) -> str:
-    from workbench.annotations.adjudicate import describe_conflict
-
     rule = "every voter" if report["policy"] == "unanimous" else "more than half of the voters (both, with two)"
     lines = [
         "# Adjudication conflicts",
@@ -182,9 +182,6 @@ def conflicts_markdown(report: dict) -> str:
 
 def write_adjudication(result, gold_path: str | Path) -> dict[str, Path]:
     """Gold JSONL at `gold_path`; the conflicts as `<stem>.conflicts.json` and `.md` beside it."""
-    from workbench.annotations.adjudicate import conflict_report
-    from workbench.records import write_records
-
     gold_path = Path(gold_path)
     stem = gold_path.with_suffix("")
     paths = {"gold": gold_path, "json": Path(f"{stem}.conflicts.json"), "report": Path(f"{stem}.conflicts.md")}

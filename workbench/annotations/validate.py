@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from workbench.annotations.snapshot import snapshot_files
 from workbench.corpus.store import Corpus
 from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
@@ -180,8 +181,6 @@ def source_groups(paths: Iterable[str | Path]) -> list[list[Path]]:
     is no duplicate. The plain files given form one group, so a document twice across
     them is a duplicate.
     """
-    from workbench.annotations.snapshot import snapshot_files
-
     paths = [Path(p) for p in paths]
     groups = [[f] for d in paths if d.is_dir() for f in snapshot_files(d)] + [[p for p in paths if not p.is_dir()]]
     return [group for group in groups if group]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from workbench.cli._common import clean_errors
+from workbench.errors import WorkbenchError
 
 app = typer.Typer(help="Train and score the project's configs on public benchmarks.", no_args_is_help=True)
 
@@ -26,8 +28,7 @@ def benchmark_conll04(
     ),
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
-    from dataclasses import replace
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.conll04 import read_conll04, write_splits
     from workbench.benchmarks.config import load_benchmark_config
     from workbench.benchmarks.run import format_summary, run_benchmark
@@ -69,12 +70,10 @@ def benchmark_active_learning(
     options are spaCy config overrides for both models on top of them. A long command: at
     the defaults it trains 1 + 3 x (1 + 3 x 8) = 76 models.
     """
-    from dataclasses import replace
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.active_learning import SHORT_SETTINGS, StudySettings, format_study, run_study
     from workbench.benchmarks.conll04 import read_conll04
     from workbench.benchmarks.config import load_benchmark_config
-    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
     from workbench.training.overrides import parse_overrides, route_overrides
 

@@ -19,6 +19,7 @@ def data(
     output: Path = typer.Option(Path("training/corpus"), "--output", "-o", help="Folder for train/dev/test .spacy and manifest.json"),
 ):
     """Check the gold against the label scheme, then convert it to train/dev/test DocBins by corpus split."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.corpus.store import Corpus
     from workbench.labels import load_labels
     from workbench.training.convert import convert_gold

@@ -9,7 +9,7 @@ import typer
 
 from workbench.cli._common import check_splits, clean_errors
 from workbench.errors import WorkbenchError
-from workbench.metrics import score
+from workbench.metrics import BootstrapSettings, score
 from workbench.words import count
 
 
@@ -54,10 +54,9 @@ def evaluate(
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
-    # Imported here, as in every command: the library loads spaCy, which `workbench --help` need not wait for.
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.evaluation.evaluate import gate_failures
     from workbench.evaluation.run import evaluate as evaluate_model
-    from workbench.metrics import BootstrapSettings
 
     check_splits(split)
     if bootstrap < 0:

@@ -10,6 +10,7 @@ import typer
 
 from workbench import words
 from workbench.cli._common import clean_errors
+from workbench.records import write_records
 
 CLUSTER_HELP = "'local' (a Dask LocalCluster on this machine) or the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786"
 
@@ -24,9 +25,9 @@ def predict(
     shard_size: int = typer.Option(200, min=1, help="Articles per shard (one task, one output file)"),
 ):
     """Write one predicted record (entities and relations) per article; a rerun after a crash redoes only missing shards."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.predict import read_articles
     from workbench.predict_cluster import predict_to_shards, read_shards
-    from workbench.records import write_records
 
     one_file = output.suffix == ".jsonl"
     folder = output.with_name(output.name + ".shards") if one_file else output
@@ -56,6 +57,7 @@ def predict_bench(
     shard_size: int = typer.Option(50, min=1, help="Articles per shard"),
 ):
     """Predict the same articles on LocalClusters of each worker count; print words/s and check the outputs are identical."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.predict_cluster import bench_workers
 
     for result in bench_workers(model, source, workers, shard_size):

@@ -31,6 +31,7 @@ def train_curve(
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per subset size.
     """
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.experiments.curve import FRACTIONS, run_learning_curve
 
     check_splits(split)

@@ -14,6 +14,8 @@ import importlib.util
 from collections import Counter
 from dataclasses import dataclass
 
+import spacy
+
 from workbench.docs import doc_to_record, gold_entity_doc, make_gold_nlp
 from workbench.evaluation.evaluate import DocOutcome, Evaluation, Headline, SystemScores, score_outcomes
 from workbench.evaluation.relation_baseline import RelationBaseline
@@ -68,7 +70,6 @@ def off_the_shelf_pipeline():
     """The off-the-shelf pipeline with only what its NER needs, or None when its package is not installed."""
     if importlib.util.find_spec(OFF_THE_SHELF) is None:
         return None
-    import spacy
 
     return ner_alone(spacy.load(OFF_THE_SHELF))
 

@@ -20,11 +20,9 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.evaluation.report import Report
-from workbench.metrics import pct, pct_ci
+from workbench.metrics import METRICS, MIN_DOCUMENTS, pct, pct_ci
 from workbench.words import count
 
-METRICS = ("precision", "recall", "f1")
-MIN_DOCUMENTS = 5
 CANNOT_TELL = "cannot tell"
 TASKS = (("ner", "Entities (NER)"), ("rel", "Relations, end to end"), ("rel_gold_entities", "Relations on gold entities"))
 

@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+import spacy
+
+from workbench import __version__
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
 
@@ -52,10 +55,6 @@ def _training(meta: dict) -> dict:
 
 def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: Iterable[str | Path]) -> dict:
     """model_meta: the pipeline's meta.json (nlp.meta)."""
-    import spacy
-
-    from workbench import __version__
-
     gold_paths = [str(p) for p in gold_paths]
     meta = model_meta.get("workbench")
     meta = meta if isinstance(meta, dict) else {}

@@ -59,6 +59,7 @@ class RelationBaseline:
         return candidates, [pair_features(doc, cand, sentences) for cand in candidates]
 
     def fit(self, docs: list[Doc]) -> "RelationBaseline":
+        # Imported here: scikit-learn takes a second or two to import, and only a fit needs it.
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
 

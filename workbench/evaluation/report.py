@@ -12,6 +12,7 @@ from typing import Callable
 
 from workbench.evaluation import plots
 from workbench.evaluation.evaluate import Evaluation
+from workbench.evaluation.html_report import render_html
 from workbench.evaluation.provenance import provenance_rows
 from workbench.fileio import atomic_open, write_json
 from workbench.metrics import markdown_table, pct, pct_ci, table_cell
@@ -353,8 +354,6 @@ def write_report(
     extra_metrics: more top-level keys for metrics.json; extra_section: writes more blocks
     right after the introduction (cross-validation adds its folds this way).
     """
-    from workbench.evaluation.html_report import render_html
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics = {**evaluation.metrics(), **(extra_metrics or {})}

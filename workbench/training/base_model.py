@@ -12,7 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
+
+import spacy
+from spacy.util import get_minor_version_range, is_compatible_version
 
 from workbench.errors import WorkbenchError
 
@@ -62,8 +66,6 @@ def _read_meta(path: Path) -> dict:
 @lru_cache(maxsize=1)
 def installed_pipelines() -> tuple[InstalledPipeline, ...]:
     """Every spaCy pipeline folder shipped by an installed distribution."""
-    from importlib import metadata
-
     found = []
     for dist in metadata.distributions():
         files = dist.files or []
@@ -118,9 +120,6 @@ def find_pipeline_path(requested: str) -> Path:
 
 def resolve_base_model(requested: str) -> BaseModel:
     """Find the base model and check that this spaCy can use it; every failure is a WorkbenchError."""
-    import spacy
-    from spacy.util import get_minor_version_range, is_compatible_version
-
     path = find_pipeline_path(requested)
     meta = _read_meta(path)
     wanted = meta.get("spacy_version", "")
