@@ -29,7 +29,7 @@ demo: install
 	$(WB) evaluate --model training/models/diplomatic --data $(GOLD) --split test -o reports/diplomatic
 
 # Cross-validation by document group on the bundled gold: trains NER and REL once per fold
-# (4 folds here), too long for `make demo`; the README gives its time.
+# (4 folds here), too long for `make demo`; docs/results/bundled-gold.md gives its time.
 crossval: install
 	$(WB) corpus build
 	$(WB) crossval $(GOLD) -o reports/crossval
