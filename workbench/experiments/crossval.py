@@ -36,10 +36,10 @@ from workbench.evaluation.evaluate import TASKS, Evaluation, SystemScores
 from workbench.evaluation.provenance import describe_provenance
 from workbench.evaluation.report import Report, write_report
 from workbench.experiments.pooled_thresholds import pooled_threshold_report
-from workbench.experiments.trial import Scoring, TrialDocuments, TrialFolders, run_trial
+from workbench.experiments.trial import Scoring, Trial, TrialDocuments, TrialFolders, run_trial
 from workbench.fileio import replace_dir, staging_dir
 from workbench.labels import load_labels
-from workbench.metrics import METRICS, BootstrapSettings, pct, pct_ci
+from workbench.metrics import METRICS, BootstrapSettings, Counts, pct, pct_ci
 from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach
 from workbench.training.pipeline import PipelineSpec
@@ -72,7 +72,8 @@ class FoldResult:
     model_meta: dict  # the fold pipeline's meta.json: base model, configs, training data
 
     @classmethod
-    def of(cls, fold: Fold, trial) -> "FoldResult":
+    def of(cls, fold: Fold, trial: Trial) -> "FoldResult":
+        """What the report needs of a fold's trial; the loaded model itself is not kept."""
         return cls(fold, trial.evaluation, trial.pipeline.thresholds, trial.pipeline.train_seconds, dict(trial.nlp.meta))
 
 
@@ -228,9 +229,8 @@ def _micro(headlines: dict) -> dict:
 
 
 def _defined(metric: str, micro: dict) -> bool:
-    """Precision needs a prediction, recall a gold item, F1 either; an undefined figure is no spread."""
-    tp, fp, fn = micro["tp"], micro["fp"], micro["fn"]
-    return {"precision": tp + fp, "recall": tp + fn, "f1": tp + fp + fn}[metric] > 0
+    """Whether a fold's figure is defined, by its counts (metrics.Counts); an undefined figure is no spread."""
+    return getattr(Counts(micro["tp"], micro["fp"], micro["fn"]), metric) is not None
 
 
 def fold_spread(folds: list[dict]) -> dict:
@@ -273,7 +273,10 @@ def run_fold(
     fold: Fold, records: dict[str, AnnotatedDoc], spec: PipelineSpec, fold_dir: Path, work: Path, settings: CrossvalSettings
 ) -> FoldResult:
     """One trial: DocBins to fold_dir, training in `work` (deleted after), scored on the fold's held-out documents."""
-    documents = TrialDocuments(*([records[d] for d in ids] for ids in (fold.train, fold.dev, fold.held_out)))
+    def docs(ids: tuple[str, ...]) -> list[AnnotatedDoc]:
+        return [records[d] for d in ids]
+
+    documents = TrialDocuments(docs(fold.train), docs(fold.dev), docs(fold.held_out))
     scoring = Scoring(f"fold {fold.number}", None, settings.bootstrap, settings.baselines)
     try:
         trial = run_trial(spec, documents, TrialFolders(fold_dir, work / "runs", work / "pipeline"), scoring)
