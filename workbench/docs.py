@@ -129,3 +129,8 @@ def read_docbin(nlp, path: str | Path) -> list[Doc]:
     if not path.exists():
         raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
     return list(DocBin().from_disk(path).get_docs(nlp.vocab))
+
+
+def count_docbin(path: str | Path) -> int:
+    """How many docs a DocBin file holds, without making them."""
+    return len(DocBin().from_disk(path))

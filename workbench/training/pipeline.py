@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spacy.tokens import DocBin
 from spacy.util import load_config
 
 from workbench import __version__, words
+from workbench.docs import count_docbin
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
@@ -120,7 +120,7 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
     for path in (train, dev):
         if not path.exists():
             raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
-    n_train, n_dev = _count_docs(train), _count_docs(dev)
+    n_train, n_dev = count_docbin(train), count_docbin(dev)
     if n_train == 0:
         raise WorkbenchError("no training documents", path=train)
     notes = []
@@ -158,15 +158,11 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
         "training": {
-            "train": {"path": str(train_path), "sha256": sha256_of_files([train_path]), "documents": _count_docs(train_path)},
-            "dev": {"path": str(dev_path), "sha256": sha256_of_files([dev_path]), "documents": _count_docs(dev_path)},
+            "train": {"path": str(train_path), "sha256": sha256_of_files([train_path]), "documents": count_docbin(train_path)},
+            "dev": {"path": str(dev_path), "sha256": sha256_of_files([dev_path]), "documents": count_docbin(dev_path)},
             "manifest": read_data_manifest(Path(train_path).parent),
         },
     }
-
-
-def _count_docs(path: Path) -> int:
-    return len(DocBin().from_disk(path))
 
 
 def stamp_provenance(model_dir: Path, record: dict) -> None:
