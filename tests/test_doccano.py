@@ -512,7 +512,9 @@ def test_refresh_predictions_replaces_only_untouched_pre_annotations(doccano_ser
 
     refreshed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second, "--refresh-predictions")
     assert refreshed.exit_code == 0, refreshed.output
-    assert "refreshed the pre-annotations of 1 article nobody had worked on" in refreshed.output
+    # Both articles were there before and are there after: one got new pre-annotations, one kept dave's work.
+    assert "uploaded 0 articles, 2 already there" in refreshed.output
+    assert "refreshed the pre-annotations of 1 of the 2 articles already there, which nobody had worked on" in refreshed.output
     assert "note: 1 article already in the project kept their pre-annotations" in refreshed.output
     assert spans(admin) == {touched_doc: predicted[first][touched_doc], untouched_doc: predicted[second][untouched_doc]}
     assert sorted(e.doc_id for e in admin.examples(project)) == [touched_doc, untouched_doc]

@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 import spacy
 from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
 
 from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open
@@ -134,3 +135,8 @@ def read_docbin(nlp, path: str | Path) -> list[Doc]:
 def count_docbin(path: str | Path) -> int:
     """How many docs a DocBin file holds, without making them."""
     return len(DocBin().from_disk(path))
+
+
+def docbin_doc_ids(path: str | Path) -> list[str]:
+    """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
+    return [doc._.doc_id for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from workbench.annotations.snapshot import snapshot_files
+from workbench.annotation_files import annotation_files, annotation_paths, read_gold
 from workbench.corpus.store import Corpus
 from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, iter_json_lines, read_records, record_from_dict
+from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict
 
 
 @dataclass(frozen=True)
@@ -159,30 +159,30 @@ def validate_files(
 
 
 def check_gold(paths: list[str | Path], scheme: LabelScheme, corpus: Corpus | None = None) -> list[AnnotatedDoc]:
-    """The records of gold files that `annotations validate` finds no problem with; the first problem is an error.
+    """The gold records (annotation_files.read_gold) of files and snapshot folders that `annotations validate`
+    finds no problem with; the first problem is an error.
 
     For the stages that must not go on with bad gold (`workbench data`, cross-validation): the
     error names the first problem and how many more there are, and says nothing was written.
     """
-    problems, _ = validate_files(paths, scheme, corpus)
+    problems, _ = validate_files(annotation_paths(paths), scheme, corpus)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more; `workbench annotations validate` lists them all)" if len(problems) > 1 else ""
         where = f" {first.start}-{first.end}" if first.start is not None else ""
         raise WorkbenchError(f"{first.message}{where}{more}; nothing written", path=first.path, line=first.line, doc_id=first.doc_id)
-    return [record for path in paths for record in read_records(path)]
+    return read_gold(paths)
 
 
 def source_groups(paths: Iterable[str | Path]) -> list[list[Path]]:
-    """The files behind the paths, in the groups they are validated in.
+    """The files behind the paths (annotation_files), in the groups they are validated in.
 
-    A snapshot directory stands for its annotator files (checked against its manifest),
-    each a group of its own: every annotator of a snapshot has the same documents, which
-    is no duplicate. The plain files given form one group, so a document twice across
-    them is a duplicate.
+    Each annotator file of a snapshot is a group of its own: every annotator of a snapshot
+    has the same documents, which is no duplicate. The plain files given form one group,
+    so a document twice across them is a duplicate.
     """
-    paths = [Path(p) for p in paths]
-    groups = [[f] for d in paths if d.is_dir() for f in snapshot_files(d)] + [[p for p in paths if not p.is_dir()]]
+    files = annotation_files(paths)
+    groups = [[f.path] for f in files if f.snapshot is not None] + [[f.path for f in files if f.snapshot is None]]
     return [group for group in groups if group]
 
 

@@ -24,6 +24,9 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
 
 def print_summary(metrics: dict, paths: dict, where: str) -> None:
     """The headline precisions of the model and the baselines, the notes and where the report is."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.evaluation.report import interval_advice
+
     typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
     if "rel" in metrics:
         typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
@@ -33,6 +36,9 @@ def print_summary(metrics: dict, paths: dict, where: str) -> None:
         if "model_ner" in baseline:
             # The model on the baseline's own labels: the comparison that is fair to the baseline.
             typer.echo(_headline("    the model: NER", baseline["model_ner"]["micro"], baseline["model_ner"]["ci"], on))
+    advice = interval_advice(metrics)
+    if advice:
+        typer.echo(f"note: {metrics['bootstrap']['note']}; {advice}")
     for note in metrics.get("notes", []):
         typer.echo(f"note: {note}")
     typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
@@ -41,7 +47,7 @@ def print_summary(metrics: dict, paths: dict, where: str) -> None:
 @clean_errors
 def evaluate(
     model: Path = typer.Option(..., help="Trained pipeline"),
-    data: List[Path] = typer.Option(..., help="Gold annotation file(s)"),
+    data: List[Path] = typer.Option(..., help="Gold: canonical JSONL files and/or snapshot folders, each document once (repeat)"),
     split: Optional[List[str]] = typer.Option(None, help="Only gold documents of this corpus split (repeat for several)"),
     output: Path = typer.Option(..., "--output", "-o", help="Report folder"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus with the document split"),

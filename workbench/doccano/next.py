@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from workbench.annotation_files import annotation_paths, is_snapshot
 from workbench.annotations.effort import measure_effort, read_pushed
 from workbench.annotations.ranking import Ranking, rank_documents
 from workbench.annotations.snapshot import Snapshot
@@ -53,13 +54,14 @@ def unannotated(articles: Sequence[Article], in_project: Iterable[str], annotate
 
 
 def annotated_doc_ids(paths: Iterable[str | Path]) -> set[str]:
-    """doc_ids in canonical annotation files, or in every *.jsonl under a folder (gold, snapshots)."""
+    """doc_ids in annotation files and snapshot folders (annotation_files), or in every *.jsonl under any other folder.
+
+    The other folders are collections, such as the defaults annotations/gold and annotations/snapshots.
+    """
     ids: set[str] = set()
     for path in map(Path, paths):
-        if not path.exists():
-            raise WorkbenchError("no such annotation file or folder", path=path)
-        files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
-        for file in files:
+        collection = path.is_dir() and not is_snapshot(path)
+        for file in sorted(path.rglob("*.jsonl")) if collection else annotation_paths([path]):
             ids.update(record.doc_id for _, record in iter_records(file))
     return ids
 

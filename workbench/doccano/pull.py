@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from tqdm import tqdm
 
 import workbench
+from workbench.annotation_files import ANNOTATOR_DIR, MANIFEST
 from workbench.annotations.validate import Problem, validate_files
 from workbench.corpus.store import Corpus
 from workbench.doccano.client import DoccanoSession
@@ -43,7 +44,6 @@ from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict, w
 
 MAX_BYTES = 1 << 30
 MAX_FILES = 10_000
-ANNOTATORS_DIR = "annotators"
 _MEMBER_FILE = re.compile(r"[\w.@+-]+\.jsonl")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -224,7 +224,7 @@ def build_manifest(root: Path, base: dict, records: dict[str, list[AnnotatedDoc]
         user: {"documents": len(docs), "entities": sum(len(d.entities) for d in docs), "relations": sum(len(d.relations) for d in docs)}
         for user, docs in sorted(records.items())
     }
-    files = {f"{ANNOTATORS_DIR}/{user}.jsonl": sha256_of_files([root / ANNOTATORS_DIR / f"{user}.jsonl"]) for user in sorted(records)}
+    files = {f"{ANNOTATOR_DIR}/{user}.jsonl": sha256_of_files([root / ANNOTATOR_DIR / f"{user}.jsonl"]) for user in sorted(records)}
     return {
         "project": base["project"],
         "project_id": base["project_id"],
@@ -252,16 +252,16 @@ def write_snapshot(
     staging = staging_dir(final)
     try:
         for user, docs in records.items():
-            write_records(staging / ANNOTATORS_DIR / f"{user}.jsonl", docs)
+            write_records(staging / ANNOTATOR_DIR / f"{user}.jsonl", docs)
         problems = []
         for user in sorted(records):
             # One file at a time: every annotator has the same documents, which is no duplicate.
-            found, _ = validate_files([staging / ANNOTATORS_DIR / f"{user}.jsonl"], scheme, corpus)
-            problems += [replace(p, path=f"{ANNOTATORS_DIR}/{user}.jsonl") for p in found]
+            found, _ = validate_files([staging / ANNOTATOR_DIR / f"{user}.jsonl"], scheme, corpus)
+            problems += [replace(p, path=f"{ANNOTATOR_DIR}/{user}.jsonl") for p in found]
         if problems and not allow_invalid:
             return PullResult(None, None, problems, 0)
         manifest = build_manifest(staging, base, records)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / MANIFEST, manifest)
         publish_dir(staging, final)
         return PullResult(final, manifest, problems, 0)
     finally:

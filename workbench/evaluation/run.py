@@ -8,7 +8,7 @@ from pathlib import Path
 from workbench.corpus.store import Corpus
 from workbench.evaluation.baselines import run_baselines
 from workbench.evaluation.evaluate import Evaluation, evaluate_records, select_gold
-from workbench.evaluation.provenance import describe_provenance
+from workbench.evaluation.provenance import describe_provenance, selection_doc_ids
 from workbench.evaluation.report import write_report
 from workbench.labels import load_labels
 from workbench.metrics import BootstrapSettings
@@ -47,6 +47,7 @@ def evaluate(
     evaluation = evaluate_records(nlp, gold, str(model), "+".join(splits) if splits else None, scheme, bootstrap)
     evaluation.provenance = describe_provenance(model, nlp.meta, data)
     evaluation.note_training_documents(known)
+    evaluation.note_selection_documents(selection_doc_ids(nlp.meta))
     if baselines:
         add_baselines(evaluation, nlp, data, known)
     paths = write_report(evaluation, output, html=html)

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.annotation_files import annotation_paths
 from workbench.annotations.validate import check_gold
 from workbench.corpus.split import SPLITS
 from workbench.corpus.store import Corpus
@@ -73,7 +74,7 @@ def convert_gold(
         # One gold file (the usual case) is named as given; several are listed, and their
         # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
         "gold": gold[0] if len(gold) == 1 else gold,
-        "gold_sha256": sha256_of_files(gold_paths),
+        "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
         "labels": str(labels_path),
         "labels_sha256": sha256_of_files([labels_path]),
         "documents": documents,

@@ -16,7 +16,7 @@ from pathlib import Path
 from spacy.util import load_config
 
 from workbench import __version__, words
-from workbench.docs import count_docbin
+from workbench.docs import count_docbin, docbin_doc_ids
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
@@ -158,11 +158,17 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
         "training": {
-            "train": {"path": str(train_path), "sha256": sha256_of_files([train_path]), "documents": count_docbin(train_path)},
-            "dev": {"path": str(dev_path), "sha256": sha256_of_files([dev_path]), "documents": count_docbin(dev_path)},
+            "train": _docbin_record(train_path),
+            # The documents the checkpoint and the relation thresholds were chosen on: evaluate warns when it scores them.
+            "dev": _docbin_record(dev_path),
             "manifest": read_data_manifest(Path(train_path).parent),
         },
     }
+
+
+def _docbin_record(path: Path) -> dict:
+    doc_ids = docbin_doc_ids(path)
+    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids}
 
 
 def stamp_provenance(model_dir: Path, record: dict) -> None:
