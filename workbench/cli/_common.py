@@ -21,6 +21,14 @@ def clean_errors(func):
         except WorkbenchError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            # An OSError no writer turned into a WorkbenchError: still one line, with the path where there is one.
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            typer.secho(f"error: {where}{exc.strerror or exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.secho("interrupted", fg=typer.colors.RED, err=True)
+            raise typer.Exit(130) from None
 
     return wrapper
 

@@ -30,7 +30,7 @@ from workbench.doccano.config import DoccanoSettings
 from workbench.doccano.pull import MAX_BYTES, annotator_records, read_export
 from workbench.doccano.push import Article, Predictor, PushResult, model_predictor, push
 from workbench.errors import WorkbenchError
-from workbench.fileio import staging_dir, write_json
+from workbench.fileio import remove_stale, staging_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.predict import load_pipeline
 from workbench.records import AnnotatedDoc, iter_records, write_records
@@ -111,6 +111,7 @@ def push_next(
     predict = recording(model_predictor(model), sent) if model is not None else None
     now = datetime.now(timezone.utc)
     final = Path(settings.pushes) / record_name(settings.project, now)
+    remove_stale(settings.pushes)  # staging a killed run left under another record's name
     if final.exists():
         raise WorkbenchError("a push record of this name exists already; try again in a second", path=final)
     staging = staging_dir(final)

@@ -38,7 +38,7 @@ from workbench.corpus.store import Corpus
 from workbench.doccano.client import DoccanoSession
 from workbench.doccano.config import public_url
 from workbench.errors import WorkbenchError
-from workbench.fileio import sha256_of_files, staging_dir, write_json
+from workbench.fileio import remove_stale, sha256_of_files, staging_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict, write_records
 
@@ -291,6 +291,8 @@ def pull(
         raise WorkbenchError(f"Doccano at {session.url} has no project {project_name!r}; run `workbench doccano push` first")
     now = datetime.now(timezone.utc)
     final = Path(snapshots) / check_snapshot_name(name or snapshot_name(project.name, now))
+    # Each snapshot has a new name, so its staging folder is not the one a killed pull left: clear them all.
+    remove_stale(snapshots)
     if final.exists():
         raise WorkbenchError("snapshot exists already; snapshots are never overwritten, choose another --name", path=final)
     exports = (True, False) if include_unconfirmed else (True,)

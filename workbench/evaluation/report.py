@@ -14,7 +14,7 @@ from workbench.evaluation import plots
 from workbench.evaluation.evaluate import Evaluation
 from workbench.evaluation.html_report import render_html
 from workbench.evaluation.provenance import provenance_rows
-from workbench.fileio import atomic_open, write_json
+from workbench.fileio import atomic_open, check_replaceable, staged_dir, write_json
 from workbench.metrics import markdown_table, pct, pct_ci, table_cell
 from workbench.relations.reach import REACH_HEADER, REASONS, reach_rows
 from workbench.words import count
@@ -389,3 +389,19 @@ def write_report(
         with atomic_open(paths["html"]) as fh:
             fh.write(render_html(report, evaluation, out_dir, evaluation.scheme.colors if colors is None else colors))
     return paths
+
+
+def _report_file(entry) -> bool:
+    return entry.is_file() and entry.name.endswith((".json", ".md", ".html", ".png"))
+
+
+def publish_report(evaluation: Evaluation, out_dir: str | Path, **options) -> dict[str, Path]:
+    """write_report into a staging folder that then replaces out_dir: the folder is the old report or the new one, whole.
+
+    A folder holding anything a report does not write is refused, since it would be replaced.
+    """
+    out_dir = Path(out_dir)
+    check_replaceable(out_dir, _report_file, "an evaluation report")
+    with staged_dir(out_dir) as stage:
+        paths = write_report(evaluation, stage, **options)
+    return {key: out_dir / path.name for key, path in paths.items()}

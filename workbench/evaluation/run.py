@@ -9,7 +9,7 @@ from workbench.corpus.store import Corpus
 from workbench.evaluation.baselines import run_baselines
 from workbench.evaluation.evaluate import Evaluation, evaluate_records, select_gold
 from workbench.evaluation.provenance import describe_provenance, selection_doc_ids
-from workbench.evaluation.report import write_report
+from workbench.evaluation.report import publish_report
 from workbench.labels import load_labels
 from workbench.metrics import BootstrapSettings
 from workbench.predict import load_pipeline
@@ -50,7 +50,7 @@ def evaluate(
     evaluation.note_selection_documents(selection_doc_ids(nlp.meta))
     if baselines:
         add_baselines(evaluation, nlp, data, known)
-    paths = write_report(evaluation, output, html=html)
+    paths = publish_report(evaluation, output, html=html)
     return EvaluationRun(evaluation, evaluation.metrics(), paths)
 
 

@@ -19,7 +19,7 @@ from workbench.corpus.split import SPLITS
 from workbench.corpus.store import Corpus
 from workbench.docs import gold_docs, make_gold_nlp, write_docbin
 from workbench.errors import WorkbenchError
-from workbench.fileio import sha256_of_files, write_json
+from workbench.fileio import check_replaceable, sha256_of_files, staged_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 
@@ -39,6 +39,10 @@ class ConversionResult:
     @property
     def empty_splits(self) -> list[str]:
         return [name for name in SPLITS if not self.documents[name]]
+
+
+def _written_here(entry) -> bool:
+    return entry.is_file() and (entry.name.endswith(".spacy") or entry.name == MANIFEST)
 
 
 def unresolved_conflicts(records: list[AnnotatedDoc]) -> list[str]:
@@ -66,22 +70,27 @@ def convert_gold(
     records = check_gold(gold_paths, scheme, corpus)
     by_split = {name: [r for r in records if corpus.split_of(r.doc_id) == name] for name in SPLITS}
     nlp = make_gold_nlp(lang)
-    paths = {name: write_docbin(out_dir / f"{name}.spacy", gold_docs(by_split[name], nlp)) for name in SPLITS}
+    check_replaceable(out_dir, _written_here, "the DocBins and manifest of `workbench data`")
+    paths = {name: out_dir / f"{name}.spacy" for name in SPLITS}
     documents = {n: len(rs) for n, rs in by_split.items()}
     unresolved = sorted(unresolved_conflicts([r for rs in by_split.values() for r in rs]))
     gold = [str(p) for p in gold_paths]
-    manifest = {
-        # One gold file (the usual case) is named as given; several are listed, and their
-        # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
-        "gold": gold[0] if len(gold) == 1 else gold,
-        "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
-        "labels": str(labels_path),
-        "labels_sha256": sha256_of_files([labels_path]),
-        "documents": documents,
-        "docbins": {n: {"path": str(p), "sha256": sha256_of_files([p])} for n, p in paths.items()},
-        "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
-    }
-    write_json(out_dir / MANIFEST, manifest)
+    # The folder is staged and swapped in whole: DocBins and manifest always agree, even after a kill.
+    with staged_dir(out_dir) as stage:
+        for name, path in paths.items():
+            write_docbin(stage / path.name, gold_docs(by_split[name], nlp))
+        manifest = {
+            # One gold file (the usual case) is named as given; several are listed, and their
+            # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
+            "gold": gold[0] if len(gold) == 1 else gold,
+            "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
+            "labels": str(labels_path),
+            "labels_sha256": sha256_of_files([labels_path]),
+            "documents": documents,
+            "docbins": {n: {"path": str(p), "sha256": sha256_of_files([stage / p.name])} for n, p in paths.items()},
+            "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
+        }
+        write_json(stage / MANIFEST, manifest)
     return ConversionResult(
         paths,
         documents,
