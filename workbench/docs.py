@@ -1,18 +1,26 @@
-"""Canonical records <-> spaCy Docs. Relations travel in the Doc as `doc._.relations`.
+"""Canonical records <-> spaCy Docs, the gold tokenizer, and DocBin files. Relations travel in the Doc as `doc._.relations`.
 
 `doc._.relations` is a list of plain dicts, so that DocBin (msgpack) keeps it:
     {"head": [start_token, end_token], "tail": [start_token, end_token], "label": str, "score": float}
 Token ranges are end-exclusive and match entities in `doc.ents`. Use
 `relation_spans(doc)` to get Span objects back.
+
+Gold is tokenized one way everywhere (`make_gold_nlp`): spaCy's blank tokenizer, and its
+sentencizer for sentence boundaries. Validation checks spans against it, training reads it
+from the DocBins, and evaluation and the reach put gold entities on it.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from pathlib import Path
+from typing import Iterable, Iterator
 
-from spacy.tokens import Doc, Span
+import spacy
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
 
 from workbench.errors import WorkbenchError
+from workbench.fileio import atomic_open
 from workbench.records import AnnotatedDoc, Entity, Relation
 
 if not Doc.has_extension("relations"):
@@ -86,9 +94,49 @@ def doc_to_record(doc: Doc, doc_id: str | None = None, meta: dict | None = None)
     return AnnotatedDoc(doc_id or doc._.doc_id or "", doc.text, entities, relations, dict(meta or {}))
 
 
-def docbin_doc_ids(path) -> list[str]:
-    """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
-    from spacy.tokens import DocBin
-    from spacy.vocab import Vocab
+def make_gold_nlp(lang: str = "en"):
+    """The gold tokenizer plus a sentencizer: sentence boundaries let training use sentence-sized examples."""
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
 
+
+def gold_docs(records: Iterable[AnnotatedDoc], nlp=None) -> list[Doc]:
+    """The records as gold Docs (entities, relations, sentences), as training reads them."""
+    nlp = nlp or make_gold_nlp()
+    return [nlp(record_to_doc(nlp.make_doc, record)) for record in records]
+
+
+def gold_entity_doc(nlp, record: AnnotatedDoc) -> Doc:
+    """The record as a Doc with its gold entities and relations, and sentence boundaries from the pipeline."""
+    doc = record_to_doc(nlp.make_doc, record)
+    for name in ("sentencizer", "senter"):
+        if name in nlp.pipe_names:
+            doc = nlp.get_pipe(name)(doc)
+    return doc
+
+
+def write_docbin(path: str | Path, docs: Iterable[Doc]) -> Path:
+    """The docs as a DocBin file (with their relations and ids), written atomically."""
+    data = DocBin(store_user_data=True, docs=docs).to_bytes()
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def read_docbin(nlp, path: str | Path) -> list[Doc]:
+    """The docs of a DocBin file, on `nlp`'s vocab."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
+    return list(DocBin().from_disk(path).get_docs(nlp.vocab))
+
+
+def count_docbin(path: str | Path) -> int:
+    """How many docs a DocBin file holds, without making them."""
+    return len(DocBin().from_disk(path))
+
+
+def docbin_doc_ids(path: str | Path) -> list[str]:
+    """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
     return [doc._.doc_id for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]

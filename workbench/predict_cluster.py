@@ -14,9 +14,11 @@ which is how a run that crashed (a worker killed, a machine lost) is finished.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import logging
 import shlex
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +30,9 @@ from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open, jsonl_line, remove_stale, write_errors, write_json
+from workbench.predict import load_pipeline, predict_records, read_articles
 from workbench.records import AnnotatedDoc, iter_records
+from workbench.words import count
 
 # (doc_id, text, metadata), as workbench.predict.predict_records takes them.
 Article = tuple[str, str, dict]
@@ -69,8 +73,6 @@ def shard_path(folder: Path, index: int) -> Path:
 
 def predict_shard(model: str, path: str, articles: Sequence[Article]) -> ShardDone:
     """Runs on a worker: load the pipeline once per worker process, predict the shard, write it atomically."""
-    from workbench.predict import load_pipeline, predict_records
-
     nlp = _PIPELINES.get(model)
     if nlp is None:
         nlp = _PIPELINES[model] = load_pipeline(model)
@@ -88,6 +90,7 @@ def dask_client(cluster: str, workers: int, log_file: Path | None = None, verbos
     fails) goes to `log_file`, from this process and the local workers, or nowhere;
     on the terminal only when `verbose`.
     """
+    # Imported here: Dask's `distributed` is slow to import, and only --cluster needs it.
     from distributed import Client, LocalCluster
 
     with _dask_logging(log_file, verbose):
@@ -164,8 +167,6 @@ def shards_folder(output: Path) -> Path:
 def _check_run(folder: Path, settings: dict, overwrite: bool) -> None:
     """Claim the folder for this run. Shards of another run are refused, saying how to finish or replace them;
     a run that left no shard (it failed before any result) blocks nothing."""
-    from workbench.words import count
-
     run_file = folder / RUN_FILE
     earlier = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else None
     shards = sorted(folder.glob("shard-*.jsonl"))
@@ -214,9 +215,8 @@ def predict_to_shards(
     model is one error, and Dask's log goes to `folder`/dask.log (on the terminal if `verbose`).
     `overwrite`: shards of an earlier run in `folder` are removed instead of kept or refused.
     """
-    from distributed import as_completed
+    from distributed import as_completed  # here, as in dask_client: only --cluster needs it
 
-    from workbench.predict import load_pipeline
 
     folder = Path(folder)
     model = str(Path(model).resolve()) if Path(model).exists() else str(model)
@@ -288,10 +288,6 @@ class ClusterPredictor:
         self._client = None
 
     def __call__(self, batch: Sequence[Article]) -> list[AnnotatedDoc]:
-        import tempfile
-
-        from workbench.predict import load_pipeline
-
         if self._client is None:
             load_pipeline(self.model)  # before any worker starts: a missing or damaged model is one error
             self._client_context = dask_client(self.cluster, self.workers)
@@ -319,11 +315,6 @@ def bench_workers(model: str | Path, source: str | Path, worker_counts: Sequence
     The time counted is from the first shard submitted to the last one written, with the cluster
     already started; each worker's first shard includes loading its pipeline.
     """
-    import hashlib
-    import tempfile
-
-    from workbench.predict import read_articles
-
     results = []
     for workers in worker_counts:
         articles = list(read_articles(source).articles)

@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from workbench.corpus.split import SPLITS
 from workbench.errors import WorkbenchError
 
 
@@ -39,8 +40,6 @@ def prompt_secret(text: str) -> str | None:
 
 def check_splits(names: list[str] | str | None, option: str = "--split") -> None:
     """A split name that is not one of the corpus's is an error listing the valid ones (a typo would select nothing)."""
-    from workbench.corpus.split import SPLITS
-
     for name in [names] if isinstance(names, str) else names or []:
         if name not in SPLITS:
             raise WorkbenchError(f"{option} {name!r} is not a split; the splits are {', '.join(SPLITS)}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from workbench.cli._common import clean_errors
+from workbench.errors import WorkbenchError
 
 app = typer.Typer(help="Train and score the project's configs on public benchmarks.", no_args_is_help=True)
 
@@ -26,8 +28,7 @@ def benchmark_conll04(
     ),
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
-    from dataclasses import replace
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.conll04 import read_conll04, write_splits
     from workbench.benchmarks.config import load_benchmark_config
     from workbench.benchmarks.run import format_summary, run_benchmark
@@ -42,7 +43,7 @@ def benchmark_conll04(
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")
-    result = run_benchmark(settings, by_split, scheme)
+    result = run_benchmark(settings, by_split)
     typer.echo(format_threshold_report(result["thresholds"]))
     typer.echo(format_summary(result))
     typer.echo(f"results: {settings.output / 'benchmark.json'}; report: {result['report']}")
@@ -69,12 +70,10 @@ def benchmark_active_learning(
     options are spaCy config overrides for both models on top of them. A long command: at
     the defaults it trains 1 + 3 x (1 + 3 x 8) = 76 models.
     """
-    from dataclasses import replace
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.active_learning import SHORT_SETTINGS, StudySettings, format_study, run_study
     from workbench.benchmarks.conll04 import read_conll04
     from workbench.benchmarks.config import load_benchmark_config
-    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
     from workbench.training.overrides import parse_overrides, route_overrides
 
@@ -96,7 +95,7 @@ def benchmark_active_learning(
         raise WorkbenchError(f"--seeds must be integers separated by commas, got {seeds!r}") from None
     scheme = load_labels(settings.labels)
     by_split = read_conll04(data or settings.data, scheme)
-    result = run_study(spec, by_split["train"], by_split["dev"], scheme, study, output)
+    result = run_study(spec, by_split["train"], by_split["dev"], study, output)
     typer.echo(format_study(result))
     typer.echo(f"curve: {output / 'curve.json'}, {output / 'curve.png'}")
 
@@ -117,8 +116,8 @@ def benchmark_bootstrap_coverage(
     'straddled' is the share of simulated sets whose documents' own precisions lie on both sides
     of the true one: no interval over those documents can hold it more often.
     """
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.bootstrap_coverage import CoverageSettings, bootstrap_coverage, format_coverage
-    from workbench.errors import WorkbenchError
 
     try:
         sizes = tuple(int(n) for n in documents.split(",") if n.strip())

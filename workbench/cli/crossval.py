@@ -8,7 +8,10 @@ from typing import Optional
 import typer
 
 from workbench.cli._common import clean_errors
+from workbench.cli.evaluate import print_summary
 from workbench.cli.train import BASE_MODEL, LABELS, MIN_DEV_SUPPORT, NER_CONFIG, REL_CONFIG, TARGET_PRECISION, TUNE, spec_from_options
+from workbench.errors import WorkbenchError
+from workbench.metrics import BootstrapSettings
 
 
 @clean_errors
@@ -39,11 +42,9 @@ def crossval(
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per fold.
     """
-    from workbench.cli.evaluate import print_summary
-    from workbench.errors import WorkbenchError
-    from workbench.evaluation.bootstrap import BootstrapSettings
-    from workbench.training.crossval import CrossvalSettings, run_crossval
-    from workbench.training.pooled_thresholds import format_pooled_thresholds
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.experiments.crossval import CrossvalSettings, run_crossval
+    from workbench.experiments.pooled_thresholds import format_pooled_thresholds
 
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")

@@ -8,7 +8,9 @@ from typing import List, Optional
 import typer
 
 from workbench.cli._common import check_splits, clean_errors
-from workbench.words import count, score
+from workbench.errors import WorkbenchError
+from workbench.metrics import BootstrapSettings, score
+from workbench.words import count
 
 
 def _headline(name: str, micro, ci: dict | None, where: str) -> str:
@@ -22,6 +24,7 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
 
 def print_summary(metrics: dict, paths: dict, where: str) -> None:
     """The headline precisions of the model and the baselines, the notes and where the report is."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.evaluation.report import interval_advice
 
     typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
@@ -57,48 +60,16 @@ def evaluate(
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
-    from workbench.corpus.store import corpus_index
-    from workbench.errors import WorkbenchError
-    from workbench.evaluation.bootstrap import BootstrapSettings
-    from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
-    from workbench.evaluation.provenance import describe_provenance, selection_doc_ids
-    from workbench.evaluation.report import publish_report
-    from workbench.labels import load_labels
-    from workbench.predict import load_pipeline
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.evaluation.evaluate import gate_failures
+    from workbench.evaluation.run import evaluate as evaluate_model
 
     check_splits(split)
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
-    scheme = load_labels(labels)
-    # The corpus, when there is one, also tells which evaluated documents are training documents.
-    index = corpus_index(corpus) if split or (corpus / "dataset_info.json").exists() else None
-    gold = select_gold(data, split, index)
-    nlp = load_pipeline(model)
-    split_name = "+".join(split) if split else None
-    evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
-    evaluation.provenance = describe_provenance(model, nlp.meta, data)
-    evaluation.note_training_documents(index)
-    evaluation.note_selection_documents(selection_doc_ids(nlp.meta))
-    if baselines:
-        _add_baselines(evaluation, nlp, data, index)
-    paths = publish_report(evaluation, output, html=html)
-    print_summary(evaluation.metrics(), paths, "on " + count(len(gold), f"{split_name or 'gold'} document"))
-    failures = gate_failures(evaluation, min_precision, min_rel_precision)
+    run = evaluate_model(model, data, split, output, corpus, labels, BootstrapSettings(bootstrap, seed), baselines, html)
+    where = "+".join(split) if split else "gold"
+    print_summary(run.metrics, run.paths, "on " + count(len(run.evaluation.doc_ids), f"{where} document"))
+    failures = gate_failures(run.evaluation, min_precision, min_rel_precision)
     if failures:
         raise WorkbenchError("; ".join(failures))
-
-
-def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None) -> None:
-    from workbench.evaluation.baselines import run_baselines
-    from workbench.evaluation.evaluate import select_gold
-
-    if index is None:
-        evaluation.notes.append("no baselines: they are built from the training split, and there is no corpus (--corpus)")
-        return
-    train = [r for r in select_gold(data, None, None) if r.doc_id in index and index[r.doc_id]["split"] == "train"]
-    if not train:
-        evaluation.notes.append("no baselines: no gold document is in the training split")
-        return
-    # The relation baseline chooses among the same candidate pairs as the model does.
-    max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
-    run_baselines(evaluation, train, max_distance)

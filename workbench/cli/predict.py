@@ -9,6 +9,9 @@ import typer
 
 from workbench import words
 from workbench.cli._common import clean_errors
+from workbench.errors import WorkbenchError
+from workbench.fileio import remove_dir
+from workbench.records import write_records
 
 CLUSTER_HELP = "'local' (a Dask LocalCluster on this machine) or the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786"
 
@@ -29,11 +32,9 @@ def predict(
 
     The input and the model are checked before any worker starts.
     """
-    from workbench.errors import WorkbenchError
-    from workbench.fileio import remove_dir
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.predict import read_articles
     from workbench.predict_cluster import predict_to_shards, read_shards, shards_folder
-    from workbench.records import write_records
 
     folder = shards_folder(output)
     one_file = folder != output
@@ -72,6 +73,7 @@ def predict_bench(
     shard_size: int = typer.Option(50, min=1, help="Articles per shard"),
 ):
     """Predict the same articles on LocalClusters of each worker count; print words/s and check the outputs are identical."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.predict_cluster import bench_workers
 
     for result in bench_workers(model, source, workers, shard_size):

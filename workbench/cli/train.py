@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,6 +52,7 @@ def new_run_dir() -> Path:
 
 def spec_from_options(ctx: typer.Context, parts: tuple[str, ...], spec_options: dict):
     """The PipelineSpec of a command's options, with its extra --section.key options routed to the configs that have them."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.training.overrides import parse_overrides, route_overrides
     from workbench.training.pipeline import PipelineSpec
 
@@ -69,6 +71,7 @@ def run_training(
     select_on_train: bool,
 ) -> None:
     """Shared by the three commands: check the data, train, say what was installed and where the runs are."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.training.pipeline import resolve_spec_base, train_pipeline, training_data
     from workbench.training.tune import format_threshold_report
 
@@ -100,8 +103,6 @@ def run_training(
 
 def describe_best(model_dir: Path) -> str:
     """The dev score that made this checkpoint the best one, from spaCy's meta.json."""
-    import json
-
     meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
     score = meta.get("performance", {})
     headline = {k: v for k, v in score.items() if k in ("ents_f", "rel_micro_f") and v is not None}

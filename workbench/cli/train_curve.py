@@ -9,7 +9,7 @@ import typer
 
 from workbench.cli._common import check_splits, clean_errors
 from workbench.cli.train import BASE_MODEL, DOCBINS, LABELS, NER_CONFIG, REL_CONFIG, spec_from_options
-from workbench.words import score
+from workbench.metrics import score
 
 
 @clean_errors
@@ -31,7 +31,8 @@ def train_curve(
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per subset size.
     """
-    from workbench.training.curve import FRACTIONS, run_learning_curve
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.experiments.curve import FRACTIONS, run_learning_curve
 
     check_splits(split)
     options = {"labels": labels, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable, Iterator
 
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -45,8 +46,6 @@ def create_ner_entities_augmenter(ner_model: str | None = None) -> Callable[[Lan
 
 @lru_cache(maxsize=2)
 def _load_ner(path: str) -> Language:
-    import spacy
-
     # The entities are what counts: an assembled pipeline's relation component is not run.
     nlp = spacy.load(path)
     nlp.select_pipes(disable=[name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "relation_extractor"])

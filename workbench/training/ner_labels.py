@@ -23,6 +23,8 @@ from typing import Callable
 from spacy.language import Language
 from spacy.util import registry
 
+from workbench.labels import load_labels
+
 # Low enough that no hidden activation can lift the action above a real one, small
 # enough to stay finite in float32 arithmetic.
 OFF_BIAS = -1.0e4
@@ -104,8 +106,6 @@ def predictable_labels(ner) -> list[str]:
 @registry.callbacks("workbench.scheme_ner_labels.v1")
 def create_scheme_ner_labels(labels_path: str, component: str = "ner") -> Callable[[Language], Language]:
     """after_init callback: fit the (sourced) NER's labels to the label config at `labels_path`."""
-    from workbench.labels import load_labels
-
     def scheme_ner_labels(nlp: Language) -> Language:
         if component not in nlp.component_names:
             return nlp

@@ -8,14 +8,21 @@ everywhere. Each trained pipeline records where it came from in its meta.json
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench import words
+from spacy.util import load_config
+
+from workbench import __version__, words
+from workbench.docs import count_docbin, docbin_doc_ids
 from workbench.errors import WorkbenchError
-from workbench.fileio import sha256_of_files
+from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
+from workbench.training.convert import read_data_manifest
+from workbench.training.train import assemble_pipeline, install_model, train_from_config
+from workbench.training.tune import tune_model_thresholds
 
 CONFIGS = Path("configs")
 TRANSFER_CONFIGS = {"ner": CONFIGS / "ner.cfg", "rel": CONFIGS / "rel.cfg"}
@@ -81,8 +88,6 @@ class TrainedPipeline:
 
 def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
     """The spec's base model (None from scratch), checked against the configs that will use it."""
-    from spacy.util import load_config
-
     base = None if spec.from_scratch else resolve_base_model(spec.base_model)
     for part in PARTS:
         path = spec.config(part)
@@ -110,14 +115,12 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
     all-zero scores, so that is an error unless the user asks to select on the training
     documents instead.
     """
-    from workbench.training.convert import read_data_manifest
-
     data_dir = Path(data_dir)
     train, dev = data_dir / "train.spacy", data_dir / "dev.spacy"
     for path in (train, dev):
         if not path.exists():
             raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
-    n_train, n_dev = _count_docs(train), _count_docs(dev)
+    n_train, n_dev = count_docbin(train), count_docbin(dev)
     if n_train == 0:
         raise WorkbenchError("no training documents", path=train)
     notes = []
@@ -139,8 +142,6 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
 
 def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
     """Run `spacy train` for one part into run_dir; return its model-best."""
-    from workbench.training.train import train_from_config
-
     start = time.perf_counter()
     best = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base))
     return TrainedPart(part, best, time.perf_counter() - start)
@@ -148,9 +149,6 @@ def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path
 
 def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
     """What a trained pipeline records about its making (meta.json, under "workbench")."""
-    from workbench import __version__
-    from workbench.training.convert import read_data_manifest
-
     return {
         "workbench_version": __version__,
         # A plain description for reports, and the details apart.
@@ -169,24 +167,12 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
 
 
 def _docbin_record(path: Path) -> dict:
-    from workbench.docs import docbin_doc_ids
-
     doc_ids = docbin_doc_ids(path)
     return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids}
 
 
-def _count_docs(path: Path) -> int:
-    from spacy.tokens import DocBin
-
-    return len(DocBin().from_disk(path))
-
-
 def stamp_provenance(model_dir: Path, record: dict) -> None:
     """Write the provenance into the pipeline's meta.json (atomically), where spacy.load keeps it."""
-    import json
-
-    from workbench.fileio import write_json
-
     meta_path = Path(model_dir) / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["workbench"] = record
@@ -208,9 +194,6 @@ def train_pipeline(
     `output`. Runs go to run_dir/PART. Tuning and the provenance stamp happen in the run
     folder, so an installed model is replaced only by a finished one.
     """
-    from workbench.training.train import assemble_pipeline, install_model
-    from workbench.training.tune import tune_model_thresholds
-
     train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
     base = resolve_spec_base(spec)
     trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part) for part in parts}

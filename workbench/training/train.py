@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import spacy
+from spacy.cli.train import train
+
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_errors
 
@@ -17,8 +20,6 @@ def train_from_config(
     overrides: dict | None = None,
 ) -> Path:
     """Run `spacy train` in-process; return the path of model-best."""
-    from spacy.cli.train import train
-
     for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
         if not Path(path).exists():
             hint = " (run `workbench data` first)" if name != "config" else ""
@@ -48,8 +49,6 @@ def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str 
 
     provenance: what the assembled pipeline records about its making (meta.json "workbench").
     """
-    import spacy
-
     nlp = spacy.load(ner_model)
     rel_nlp = spacy.load(rel_model)
     if provenance is not None:
