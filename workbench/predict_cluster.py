@@ -63,12 +63,14 @@ def shard_path(folder: Path, index: int) -> Path:
     return folder / f"shard-{index:05d}.jsonl"
 
 
-def predict_shard(model: str, path: str, articles: Sequence[Article]) -> ShardDone:
-    """Runs on a worker: load the pipeline once per worker process, predict the shard, write it atomically."""
+def predict_shard(model: str, path: str, articles: Sequence[Article], gpu_id: int = -1) -> ShardDone:
+    """Runs on a worker: load the pipeline once per worker process (on the GPU gpu_id, -1: CPU), predict the shard, write it atomically."""
     from workbench.predict import load_pipeline, predict_records
+    from workbench.training.encoders import use_device
 
     nlp = _PIPELINES.get(model)
     if nlp is None:
+        use_device(gpu_id)
         nlp = _PIPELINES[model] = load_pipeline(model)
     with atomic_open(path) as fh:
         for record in predict_records(nlp, articles):
@@ -137,10 +139,12 @@ def predict_to_shards(
     workers: int = 1,
     shard_size: int = 200,
     client=None,
+    gpu_id: int = -1,
 ) -> PredictionRun:
     """Predict every article into `folder`/shard-NNNNN.jsonl; shards already there are kept, not redone.
 
     `client`: an open Dask client to reuse (then `cluster` and `workers` are not used to start one).
+    `gpu_id`: the GPU each worker runs its pipeline on (-1: the CPU).
     """
     from distributed import as_completed
 
@@ -179,7 +183,7 @@ def predict_to_shards(
                 reused += 1
                 bar.update(len(shard))
                 continue
-            pending.add(client.submit(predict_shard, model, str(path), shard, pure=False))
+            pending.add(client.submit(predict_shard, model, str(path), shard, gpu_id, pure=False))
             if pending.count() >= window:
                 collect(next(pending))
         for future in pending:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import ENCODER_HELP, GPU_ID, TRANSFORMER, clean_errors
 
 app = typer.Typer(help="Train and score the project's configs on public benchmarks.", no_args_is_help=True)
 
@@ -24,6 +24,9 @@ def benchmark_conll04(
     rel_config: Optional[Path] = typer.Option(
         None, help="Relation training config (default: as --ner-config); configs/rel-scratch.cfg for a base model without vectors"
     ),
+    encoder: Optional[str] = typer.Option(None, help=f"{ENCODER_HELP} (default: the benchmark config's)"),
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
     from dataclasses import replace
@@ -32,13 +35,18 @@ def benchmark_conll04(
     from workbench.benchmarks.config import load_benchmark_config
     from workbench.benchmarks.run import format_summary, run_benchmark
     from workbench.labels import load_labels
+    from workbench.training.pipeline import resolve_spec
     from workbench.training.tune import format_threshold_report
 
     settings = load_benchmark_config(config, "conll04")
     settings.data = data or settings.data
     settings.output = output or settings.output
-    given = {"target_precision": target_precision, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config}
-    settings.spec = replace(settings.spec, **{key: value for key, value in given.items() if value is not None})
+    given = {
+        "target_precision": target_precision, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config,
+        "encoder": encoder, "transformer": transformer,
+    }
+    settings.spec = replace(settings.spec, gpu_id=gpu_id, **{key: value for key, value in given.items() if value is not None})
+    resolve_spec(settings.spec)
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import check_splits, clean_errors
+from workbench.cli._common import GPU_ID, check_splits, clean_errors
 from workbench.words import count, score
 
 
@@ -50,6 +50,7 @@ def evaluate(
     html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html"),
     min_precision: Optional[float] = typer.Option(None, help="Exit 1 if NER micro precision is below this (a CI gate)"),
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
+    gpu_id: int = GPU_ID,
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
     from workbench.corpus.store import corpus_index
@@ -60,8 +61,10 @@ def evaluate(
     from workbench.evaluation.report import write_report
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
+    from workbench.training.encoders import use_device
 
     check_splits(split)
+    use_device(gpu_id)
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     scheme = load_labels(labels)

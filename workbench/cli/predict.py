@@ -9,7 +9,7 @@ from typing import List
 import typer
 
 from workbench import words
-from workbench.cli._common import clean_errors
+from workbench.cli._common import GPU_ID, clean_errors
 
 CLUSTER_HELP = "'local' (a Dask LocalCluster on this machine) or the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786"
 
@@ -22,18 +22,22 @@ def predict(
     cluster: str = typer.Option("local", help=CLUSTER_HELP),
     workers: int = typer.Option(1, min=1, help="Worker processes of the local cluster"),
     shard_size: int = typer.Option(200, min=1, help="Articles per shard (one task, one output file)"),
+    gpu_id: int = GPU_ID,
 ):
     """Write one predicted record (entities and relations) per article; a rerun after a crash redoes only missing shards."""
     from workbench.predict import read_articles
     from workbench.predict_cluster import predict_to_shards, read_shards
     from workbench.records import write_records
+    from workbench.training.encoders import use_device
+
+    use_device(gpu_id)  # here too, so a machine without that GPU is told before any worker starts
 
     one_file = output.suffix == ".jsonl"
     folder = output.with_name(output.name + ".shards") if one_file else output
     stream = read_articles(source)
     run = predict_to_shards(
         model, stream.articles, folder, source=str(source.resolve()), total=stream.total,
-        cluster=cluster, workers=workers, shard_size=shard_size,
+        cluster=cluster, workers=workers, shard_size=shard_size, gpu_id=gpu_id,
     )
     kept = f", {run.reused} kept from an earlier run" if run.reused else ""
     typer.echo(

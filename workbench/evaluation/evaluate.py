@@ -228,10 +228,12 @@ def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> GoldEntityRun:
     Also scores every candidate, with the gold answer, for the precision-threshold curve, and
     measures which gold relations its candidates reach at all (its scheme and window).
     """
+    from workbench.relations.component import run_encoders
     from workbench.relations.thresholds import scored_cells
 
     component = nlp.get_pipe("relation_extractor")
-    docs = [gold_entity_doc(nlp, record) for record in gold]
+    # Through the steps before the relation component that set no entities (sentences, a shared encoder).
+    docs = run_encoders(nlp, [record_to_doc(nlp.make_doc, record) for record in gold])
     cells, n_gold = scored_cells(component, docs)
     reach = relation_reach(docs, component.scheme, component.max_distance)
     predicted = [doc_to_record(component(doc), record.doc_id) for doc, record in zip(docs, gold)]

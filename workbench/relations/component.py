@@ -283,3 +283,19 @@ class RelationExtractor(TrainablePipe):
         examples = list(examples)
         validate_examples(examples, "RelationExtractor.score")
         return score_relations(examples, self.scheme)
+
+
+ENTITY_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type")
+
+
+def run_encoders(nlp: Language, docs: list[Doc], component: str = "relation_extractor") -> list[Doc]:
+    """The docs through every pipe before `component` that sets no entities, so their gold entities stay.
+
+    That is sentence boundaries and the shared encoder the component may listen to (a
+    transformer, a tok2vec): the component scores the gold entities on the token vectors it
+    would have in the pipeline, and not on empty ones.
+    """
+    for name, proc in nlp.pipeline[: nlp.pipe_names.index(component)]:
+        if not set(nlp.get_pipe_meta(name).assigns) & set(ENTITY_ANNOTATIONS):
+            docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
+    return docs

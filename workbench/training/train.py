@@ -15,8 +15,9 @@ def train_from_config(
     train_path: str | Path,
     dev_path: str | Path,
     overrides: dict | None = None,
+    gpu_id: int = -1,
 ) -> Path:
-    """Run `spacy train` in-process; return the path of model-best."""
+    """Run `spacy train` in-process (on the GPU gpu_id, -1: CPU); return the path of model-best."""
     from spacy.cli.train import train
 
     for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
@@ -26,7 +27,7 @@ def train_from_config(
     all_overrides = {"paths.train": str(train_path), "paths.dev": str(dev_path), **(overrides or {})}
     run_dir = Path(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
-    train(Path(config), run_dir, use_gpu=-1, overrides=all_overrides)
+    train(Path(config), run_dir, use_gpu=gpu_id, overrides=all_overrides)
     best = run_dir / "model-best"
     if not best.exists():
         raise WorkbenchError("training finished without a model-best", path=run_dir)

@@ -30,13 +30,16 @@ def tune_model_thresholds(
     import spacy
 
     from workbench.relations import tune_thresholds
+    from workbench.relations.component import run_encoders
 
     if target_precision is not None and not 0.0 < target_precision <= 1.0:
         raise WorkbenchError(f"target precision must be in (0, 1], got {target_precision}")
     nlp = spacy.load(model_dir)
     if "relation_extractor" not in nlp.pipe_names:
         raise WorkbenchError("the pipeline has no relation_extractor", path=model_dir)
-    per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), read_docbin(nlp, dev_path), target_precision, min_support)
+    # A relation component that listens to a shared encoder needs it run first; the gold entities stay.
+    docs = run_encoders(nlp, read_docbin(nlp, dev_path))
+    per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), docs, target_precision, min_support)
     report = {
         "dev": str(dev_path),
         # The rule a type is tuned by, when its dev support allows; each type's "status" and "note" say what happened.
