@@ -67,8 +67,12 @@ def tiny_bert(tmp_path_factory) -> Path:
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
+    from conll04_helpers import ORGS, PEOPLE, PLACES
+
     folder = tmp_path_factory.mktemp("tiny-bert")
-    words = sorted({word.lower() for text, _, _ in SENTENCES for word in text.split()})
+    # The documents' words and those of the tiny CoNLL04 sentences (tests/conll04_helpers.py).
+    conll04_words = " ".join([*PEOPLE, *ORGS, *PLACES, "works for in ."]).split()
+    words = sorted({word.lower() for text, _, _ in SENTENCES for word in text.split()} | {w.lower() for w in conll04_words})
     (folder / "vocab.txt").write_text("\n".join(SPECIAL_TOKENS + words) + "\n", encoding="utf-8")
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(folder)
     torch.manual_seed(0)
@@ -137,6 +141,20 @@ def test_a_tiny_bert_learns_ner_and_relations_through_the_shared_transformer_con
     assert first["relations"] == [["John", "Mary", "MET"], ["John", "minister", "HAS_ROLE"]]
     assert fourth["entities"] == [[s, label] for s, label in SENTENCES[3][1]]
     assert fourth["relations"] == [["Paul", "French", "AFFILIATION"], ["Paul", "John", "MET"], ["Paul", "minister", "HAS_ROLE"]]
+
+
+@pytest.mark.parametrize("config", ["trf.cfg", "experiments/trf-word-features.cfg"])
+def test_spacy_train_runs_the_shared_transformer_configs_as_they_are(tiny_data, tiny_bert, tmp_path, config):
+    """`python -m spacy train` with only the paths given: the configs need no workbench code path to train."""
+    command = [sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / config), "--output", str(tmp_path / "run"),
+               f"--paths.transformer={tiny_bert}", f"--paths.train={tiny_data / 'train.spacy'}",
+               f"--paths.dev={tiny_data / 'dev.spacy'}", f"--paths.labels={LABELS}",
+               "--training.max_steps=4", "--training.eval_frequency=2"]
+    run = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    meta = json.loads((tmp_path / "run" / "model-best" / "meta.json").read_text())
+    assert meta["pipeline"] == ["sentencizer", "transformer", "ner", "relation_extractor"]
+    assert {"ents_f", "rel_micro_f"} <= set(meta["performance"])
 
 
 # --- names and errors: each one line naming the problem and the fix, before anything trains --------------------
@@ -284,6 +302,70 @@ def test_gpu_id_reaches_every_command_and_is_refused_in_one_line_without_a_gpu(t
         assert line.startswith("error: --gpu-id 0: no GPU support here (cupy is not installed"), (name, line)
         line = _refused([*args, "--gpu-id", "-2"], tmp_path)
         assert line == "error: --gpu-id -2: give -1 for the CPU or a GPU's number (0, 1, ...)", (name, line)
+
+
+# --- benchmark, int8 and speed -----------------------------------------------------------------------------------
+
+
+def test_int8_quantization_swaps_every_linear_layer_and_keeps_what_the_model_learned(tiny_data, tiny_bert, tmp_path):
+    import spacy
+    import torch
+
+    from workbench.benchmarks.speed import quantize_transformer
+
+    result = runner.invoke(app, _train_all(
+        tiny_data, tmp_path, "--encoder", "transformer", "--transformer", str(tiny_bert),
+        "--training.max_steps", "20", "--training.eval_frequency", "10",
+        "--training.optimizer.learn_rate.initial_rate", "0.005", "--training.optimizer.learn_rate.warmup_steps", "1",
+    ))
+    assert result.exit_code == 0, result.output
+    plain, quantized = spacy.load(tmp_path / "model"), spacy.load(tmp_path / "model")
+    assert quantize_transformer(quantized) and not quantize_transformer(spacy.blank("en"))
+
+    def linear_layers(nlp, kind) -> int:
+        return sum(isinstance(m, kind) for m in nlp.get_pipe("transformer").model.transformer.modules())
+
+    # A 2-layer BERT: per layer query, key, value, attention output, intermediate and output (6), plus the pooler.
+    assert linear_layers(plain, torch.nn.Linear) == 13
+    assert linear_layers(quantized, torch.ao.nn.quantized.dynamic.Linear) == 13
+    assert linear_layers(quantized, torch.nn.Linear) == 0
+    texts = [text for text, _, _ in SENTENCES]
+    for a, b in zip(plain.pipe(texts), quantized.pipe(texts)):
+        assert [(e.text, e.label_) for e in a.ents] == [(e.text, e.label_) for e in b.ents]
+        assert [(r["head"], r["tail"], r["label"]) for r in a._.relations] == [(r["head"], r["tail"], r["label"]) for r in b._.relations]
+
+
+def test_the_benchmark_trains_the_shared_transformer_once_and_speed_sets_it_beside_its_int8_copy(tiny_bert, tmp_path):
+    from conll04_helpers import sentence, write_benchmark
+
+    config = write_benchmark(
+        tmp_path, encoder="transformer", transformer=str(tiny_bert),
+        joint={"overrides": {"training.max_steps": 4, "training.eval_frequency": 2, "components.relation_extractor.max_distance": 120}},
+    )
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["benchmark", "conll04", "--config", str(config), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((out / "benchmark.json").read_text())
+    assert set(figures["train_seconds"]) == {"joint", "total"} and figures["encoder"] == "transformer"
+    assert figures["transformer"]["name"] == str(tiny_bert) and figures["base_model"] is None
+    assert figures["inference"]["components"] == ["sentencizer", "transformer", "ner", "relation_extractor"]
+    assert figures["inference_ner_only"]["components"] == ["sentencizer", "transformer", "ner"]
+    assert "training: NER + REL on one transformer" in result.output
+
+    pipeline = out / "models" / "pipeline"
+    speed = runner.invoke(app, ["benchmark", "speed", f"trf={pipeline}", "--config", str(config), "-o", str(tmp_path / "speed.json")])
+    assert speed.exit_code == 0, speed.output
+    rows = {row["name"]: row for row in json.loads((tmp_path / "speed.json").read_text())["rows"]}
+    expected = {"trf", "trf int8"} | ({"en_core_web_sm NER alone"} if figures["inference_en_core_web_sm_ner"] else set())
+    assert set(rows) == expected
+    test_words = sum(len(sentence(n)["tokens"]) for n in (20, 21))
+    assert {row["words"] for row in rows.values()} == {test_words}
+    # The int8 copy is scored on the same gold as the original; en_core_web_sm is timed, not scored.
+    assert rows["trf int8"]["ner_f1"] is not None and rows["trf int8"]["rel_gold_f1"] is not None
+    if "en_core_web_sm NER alone" in rows:
+        assert rows["en_core_web_sm NER alone"]["ner_f1"] is None
+    bad = runner.invoke(app, ["benchmark", "speed", str(pipeline), "--config", str(config)])
+    assert bad.exit_code == 1 and f"'{pipeline}': give each pipeline as NAME=PATH" in bad.output
 
 
 # --- the packaged MiniLM ----------------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ def check_splits(names: list[str] | str | None, option: str = "--split") -> None
 # The encoder options of every command that trains (train, crossval, train-curve, benchmark
 # conll04), and the device option of those and of evaluate and predict: defined once here.
 ENCODER_HELP = (
-    "cnn: the fast default (configs/ner.cfg + rel.cfg on the base model); transformer: NER and relations "
-    "on one shared transformer (configs/trf.cfg, more accurate, slower; needs the transformer extra)"
+    "cnn: configs/ner.cfg + rel.cfg on the base model (the default); transformer: NER and relations "
+    "on one shared transformer (configs/trf.cfg; needs the transformer extra, see docs/transformer.md)"
 )
 ENCODER = typer.Option("cnn", help=ENCODER_HELP)
 TRANSFORMER = typer.Option(
