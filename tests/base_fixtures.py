@@ -1,7 +1,9 @@
-"""A tiny trained base pipeline made in the tests (never downloaded), and scheme-labelled data to fine-tune it on."""
+"""A tiny trained base pipeline made in the tests (never downloaded), scheme-labelled data to fine-tune it on,
+and damaged copies of a pipeline."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy
@@ -65,3 +67,22 @@ def scheme_docbin(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def ner_model(tmp_path_factory) -> Path:
+    """A small real pipeline with a trainable NER, saved: its ner/model is a msgpack of weights."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("ner").add_label("PERSON")
+    nlp.initialize()
+    path = tmp_path_factory.mktemp("ner") / "model"
+    nlp.to_disk(path)
+    return path
+
+
+def damaged(tmp_path: Path, model: Path, component: str, how: str) -> Path:
+    """A copy of `model` with its component's weights cut short (`truncated`) or overwritten (`garbled`)."""
+    copy = tmp_path / f"{component}-{how}"
+    shutil.copytree(model, copy)
+    weights = copy / component / "model"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2] if how == "truncated" else bytes(b ^ 0x5A for b in data))
+    return copy

@@ -10,7 +10,7 @@ from conftest import ROOT
 from typer.testing import CliRunner
 
 from workbench.annotations.adjudicate import adjudicate, apply_review, build_record, conflict_report, resolved_reviews, review_records
-from workbench.annotations.snapshot import load_files, load_snapshot
+from workbench.annotations.snapshot import load_sources
 from workbench.annotations.validate import validate_files
 from workbench.cli import app
 from workbench.errors import WorkbenchError
@@ -34,7 +34,7 @@ def relations(record: AnnotatedDoc) -> list[tuple[str, str, str, list]]:
 
 @pytest.fixture
 def snapshot(tmp_path):
-    return load_snapshot(write_snapshot(tmp_path, "round-1", {"alice": alice(), "bob": bob()}))
+    return load_sources([write_snapshot(tmp_path, "round-1", {"alice": alice(), "bob": bob()})])
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_conflicts_say_who_said_what(result):
 def test_majority_and_unanimous_differ_with_three_annotators(tmp_path, scheme):
     # carol repeats bob's d1 and d2: bob and carol are a majority for "Fidan" and their MET.
     paths = [write_rows(tmp_path / f"{n}.jsonl", rows) for n, rows in (("alice", alice()), ("bob", bob()), ("carol", renamed(bob()[:2], "carol")))]
-    snapshot = load_files(paths)
+    snapshot = load_sources(paths)
     majority = adjudicate(snapshot, scheme, "majority")
     d1 = majority.gold[0]
     assert ("Fidan", "PERSON", ["bob", "carol"]) in spans(d1)
@@ -157,7 +157,7 @@ def resolved_d1(reviewer: str = "rita", confirmed: bool = True) -> dict:
 
 
 def test_resolved_review_replaces_the_document(result, scheme, tmp_path):
-    review = load_files([write_rows(tmp_path / "review.jsonl", [resolved_d1(), resolved_d1("sam", confirmed=False)])])
+    review = load_sources([write_rows(tmp_path / "review.jsonl", [resolved_d1(), resolved_d1("sam", confirmed=False)])])
     resolved = resolved_reviews(review)
     assert [(r.doc_id, r.meta["annotator"]) for r in resolved] == [("d1", "rita")]
     apply_review(result, resolved, scheme)
@@ -206,7 +206,7 @@ def test_review_of_an_unknown_or_changed_document_fails(result, scheme, change, 
 
 
 def test_document_resolved_twice_is_an_error(tmp_path):
-    review = load_files([write_rows(tmp_path / "rita.jsonl", [resolved_d1("rita")]), write_rows(tmp_path / "sam.jsonl", [resolved_d1("sam")])])
+    review = load_sources([write_rows(tmp_path / "rita.jsonl", [resolved_d1("rita")]), write_rows(tmp_path / "sam.jsonl", [resolved_d1("sam")])])
     with pytest.raises(WorkbenchError, match="resolved by both rita and sam"):
         resolved_reviews(review)
 
@@ -246,4 +246,4 @@ def test_cli_missing_annotator_file_and_bad_policy(tmp_path):
 
 def test_nothing_to_adjudicate_is_an_error(tmp_path, scheme):
     with pytest.raises(WorkbenchError, match="no document was confirmed by 2 annotators"):
-        adjudicate(load_files([write_rows(tmp_path / "alice.jsonl", alice())]), scheme)
+        adjudicate(load_sources([write_rows(tmp_path / "alice.jsonl", alice())]), scheme)

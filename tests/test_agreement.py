@@ -10,7 +10,7 @@ from conftest import ROOT
 from typer.testing import CliRunner
 
 from workbench.annotations.agreement import match_overlapping, measure_agreement
-from workbench.annotations.snapshot import load_files, load_snapshot, load_sources
+from workbench.annotations.snapshot import load_sources
 from workbench.cli import app
 from workbench.errors import WorkbenchError
 
@@ -25,7 +25,7 @@ def two_files(tmp_path):
 
 @pytest.fixture
 def figures(two_files, scheme):
-    return measure_agreement(load_files(two_files), scheme)
+    return measure_agreement(load_sources(two_files), scheme)
 
 
 def test_entity_f1_exact_and_overlap_by_hand(figures):
@@ -91,7 +91,7 @@ def test_per_document_shows_the_worst_first(figures):
 
 def test_identical_annotators_agree_fully(tmp_path, scheme):
     paths = [write_rows(tmp_path / "a.jsonl", alice()), write_rows(tmp_path / "b.jsonl", renamed(alice(), "carol"))]
-    figures = measure_agreement(load_files(paths), scheme)
+    figures = measure_agreement(load_sources(paths), scheme)
     micro = figures["entities"]["micro"]
     assert figures["documents"] == 4
     assert (micro["f1_exact"], micro["f1_overlap"], micro["kappa"]) == (1.0, 1.0, 1.0)
@@ -102,7 +102,7 @@ def test_identical_annotators_agree_fully(tmp_path, scheme):
 def test_three_annotators_are_compared_pair_by_pair(tmp_path, scheme):
     carol = renamed(alice(), "carol") + [record("d5", T4, "carol", [])]
     paths = [write_rows(tmp_path / f"{n}.jsonl", rows) for n, rows in (("alice", alice()), ("bob", bob()), ("carol", carol))]
-    figures = measure_agreement(load_files(paths), scheme)
+    figures = measure_agreement(load_sources(paths), scheme)
     pairs = {tuple(p["annotators"]): p for p in figures["pairs"]}
     assert sorted(pairs) == [("alice", "bob"), ("alice", "carol"), ("bob", "carol")]
     # Only carol has d5: left out of the pairs with her, and not mentioned for alice and bob.
@@ -134,7 +134,7 @@ def test_overlap_matching_is_one_to_one_and_largest(first, second, matches):
 
 def test_snapshot_is_read_and_verified(tmp_path, scheme):
     directory = write_snapshot(tmp_path, "round-1", {"alice": alice(), "bob": bob()})
-    snapshot = load_snapshot(directory)
+    snapshot = load_sources([directory])
     assert snapshot.source == "round-1" and len(snapshot.manifest_sha256) == 64
     assert snapshot.status("bob", "d3") == "unconfirmed" and snapshot.status("bob", "d4") == "missing"
     figures = measure_agreement(snapshot, scheme)
@@ -145,7 +145,7 @@ def test_snapshot_with_a_changed_file_fails(tmp_path):
     directory = write_snapshot(tmp_path, "round-1", {"alice": alice(), "bob": bob()})
     write_rows(directory / "annotators" / "bob.jsonl", bob()[:1])
     with pytest.raises(WorkbenchError, match="sha256 differs from manifest.json") as exc:
-        load_snapshot(directory)
+        load_sources([directory])
     assert "bob.jsonl" in str(exc.value)
 
 
@@ -168,7 +168,7 @@ def test_plain_files_take_the_annotator_from_the_record_or_the_file(tmp_path):
 
 def test_one_annotator_only_is_an_error(tmp_path, scheme):
     with pytest.raises(WorkbenchError, match="two annotators or more; found alice"):
-        measure_agreement(load_files([write_rows(tmp_path / "alice.jsonl", alice())]), scheme)
+        measure_agreement(load_sources([write_rows(tmp_path / "alice.jsonl", alice())]), scheme)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_bad_annotator_files_fail_at_their_line(tmp_path, change, message):
     change(rows)
     paths = [write_rows(tmp_path / "alice.jsonl", alice()), write_rows(tmp_path / "bob.jsonl", rows)]
     with pytest.raises(WorkbenchError, match=message) as exc:
-        load_files(paths)
+        load_sources(paths)
     assert str(exc.value).startswith(f"{paths[1]}:")
 
 
@@ -194,7 +194,7 @@ def test_overlapping_spans_of_one_annotator_name_the_record(tmp_path, scheme):
     rows[0]["entities"].append({"id": 9, "label": "ROLE", "start_offset": 8, "end_offset": 16})
     paths = [write_rows(tmp_path / "alice.jsonl", alice()), write_rows(tmp_path / "bob.jsonl", rows)]
     with pytest.raises(WorkbenchError, match="overlapping entities") as exc:
-        measure_agreement(load_files(paths), scheme)
+        measure_agreement(load_sources(paths), scheme)
     assert str(exc.value).startswith(f"{paths[1]}:1 [d1]")
 
 

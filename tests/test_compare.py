@@ -6,7 +6,7 @@ import json
 
 import pytest
 import spacy
-from conftest import GOLD
+from conftest import ten_gold_documents
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -31,8 +31,12 @@ def test_verdict(a, a_ci, b, b_ci, expected):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, ruler_model):
-    """Run A: the ruler; run B: the ruler without its person and country names, a clear regression."""
+    """Run A: the ruler; run B: the ruler without its person and country names, a clear regression.
+
+    Both on 10 documents (the gold's 5, twice), the fewest that get intervals.
+    """
     work = tmp_path_factory.mktemp("compare")
+    gold = ten_gold_documents(work)
     worse = spacy.load(ruler_model)
     ruler = worse.get_pipe("entity_ruler")
     kept = [p for p in ruler.patterns if p["label"] not in ("PERSON", "GPE")]
@@ -42,7 +46,7 @@ def runs(tmp_path_factory, ruler_model):
     folders = {}
     for name, model in (("a", ruler_model), ("b", work / "worse")):
         folders[name] = work / name
-        args = ["evaluate", "--model", str(model), "--data", str(GOLD), "-o", str(folders[name]), "--no-baselines", "--no-html", "--bootstrap", "300"]
+        args = ["evaluate", "--model", str(model), "--data", str(gold), "-o", str(folders[name]), "--no-baselines", "--no-html", "--bootstrap", "300"]
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
     return folders
@@ -111,7 +115,7 @@ def test_one_document_per_run_cannot_tell_and_the_gate_fails_closed(tmp_path):
     result = runner.invoke(app, ["compare", str(a), str(b)])
     assert result.exit_code == 0, result.output
     assert "**Regressions: none**" in result.output
-    assert "**F1 fell, but the evidence is too thin to tell: rel micro F1 (1 document in A and 1 document in B (fewer than 5))**" in result.output
+    assert "**F1 fell, but the evidence is too thin to tell: rel micro F1 (1 document in A and 1 document in B (fewer than 10))**" in result.output
     gate = runner.invoke(app, ["compare", str(a), str(b), "--fail-on-regression"])
     assert gate.exit_code == 1
     assert "error: F1 fell where the evidence is too thin to tell: rel micro F1" in gate.output

@@ -109,7 +109,8 @@ def test_pooled_scores_sum_the_folds_counts_by_hand():
     per = metrics["ner"]["per_label"]
     assert (per["PER"]["precision"], per["PER"]["recall"]) == (0.666667, 0.666667)
     assert (per["ORG"]["tp"], per["ORG"]["fp"], per["ORG"]["fn"]) == (0, 1, 3)
-    assert metrics["document_ids"] == ["doc1", "doc2", "doc3"] and metrics["ner"]["ci"] is not None
+    # 3 pooled documents are fewer than an interval needs (bootstrap.MIN_INTERVAL_DOCUMENTS).
+    assert metrics["document_ids"] == ["doc1", "doc2", "doc3"] and metrics["ner"]["ci"] is None
     # Per fold, A: tp 2 fp 2 fn 1 -> P 0.5, R 2/3, F1 4/7 = 0.571429; B: P undefined, R 0, F1 0.
     # The fold F1 mean, 0.285714, is not the pooled 0.4: pooling sums counts, it does not average folds.
     spread = fold_spread([
@@ -118,6 +119,23 @@ def test_pooled_scores_sum_the_folds_counts_by_hand():
     ])["ner"]
     assert spread["f1"] == {"min": 0.0, "max": 0.571429, "mean": 0.285714, "sd": 0.404061, "folds": 2}
     assert spread["precision"] == {"min": 0.5, "max": 0.5, "mean": 0.5, "sd": None, "folds": 1}  # B's is undefined
+
+
+def test_pooled_folds_keep_the_intervals_no_fold_has_alone():
+    # Ten folds of one document each: no fold reaches the 10 documents an interval needs; pooled, they do,
+    # because the pooled evaluation resamples every held-out document through evaluate's own bootstrap.
+    folds = [
+        _fold([DocOutcome(_doc(f"doc{i}", [("PER", 0, 11), ("ORG", 16, 25)]), _doc(f"doc{i}", [("PER", 0, 11)] + [("ORG", 16, 24)] * (i % 2)))])
+        for i in range(10)
+    ]
+    assert all(fold.metrics()["ner"]["ci"] is None for fold in folds)
+    metrics = pool_evaluations(folds, "pooled").metrics()
+    assert metrics["bootstrap"]["documents"] == 10 and metrics["bootstrap"]["intervals"] is True
+    # PER is found in every document (precision 1 in every resample); ORG is one character short in the 5 odd ones.
+    assert metrics["ner"]["ci"]["per_label"]["PER"]["precision"] == {"lo": 1.0, "hi": 1.0}
+    assert metrics["ner"]["micro"]["precision"] == round(10 / 15, 6)
+    micro = metrics["ner"]["ci"]["micro"]["precision"]
+    assert micro["lo"] < 10 / 15 < micro["hi"]
 
 
 # --- end to end, tiny training -----------------------------------------------------------------
@@ -172,13 +190,18 @@ def test_pooled_counts_equal_the_sum_of_the_folds(crossval_run):
     assert metrics["ner"]["micro"]["tp"] + metrics["ner"]["micro"]["fn"] == 304
 
 
-def test_intervals_are_not_null_with_five_documents(crossval_run):
-    out, metrics, _ = crossval_run
-    assert metrics["bootstrap"]["intervals"] is True and metrics["bootstrap"]["documents"] == 5
-    assert metrics["ner"]["ci"]["micro"]["recall"] is not None
-    assert metrics["rel"]["gold_entities"]["ci"]["micro"]["f1"] is not None
+def test_five_pooled_documents_give_no_interval_and_say_what_would(crossval_run):
+    out, metrics, output = crossval_run
+    # Every document held out once, but 5 are fewer than an interval needs; nothing is left to point to but more gold.
+    assert metrics["bootstrap"]["intervals"] is False and metrics["bootstrap"]["documents"] == 5
+    assert metrics["ner"]["ci"] is None and metrics["rel"]["gold_entities"]["ci"] is None
+    advice = "intervals need at least 10 gold documents: annotate more"
     report = (out / "report.md").read_text()
+    assert "I" + advice[1:] in report and advice in output and "workbench crossval GOLD" not in report
+    # No held-out document chose anything for the model that predicted it.
+    assert metrics["selection"] == {"checked": True, "documents": []} and "chose the model's" not in output
     assert "## Cross-validation: 4 folds" in report and "inner dev" in report
+    assert "pooled and scored once below, all 5 documents together." in report
     assert (out / "report.html").read_text().count("Cross-validation: 4 folds") >= 1
 
 

@@ -246,6 +246,36 @@ def test_existing_snapshot_is_refused_and_kept(annotated):
     assert not [p for p in (annotated.folder / "snapshots").iterdir() if p.name.startswith(".")]
 
 
+def test_pull_killed_publishes_a_whole_snapshot_or_none(annotated, tmp_path):
+    from killpoints import kill_at, leftovers, trace, tree
+
+    config = write_config(tmp_path, "round-trip")  # the annotated project, into a snapshots folder of this test's own
+    snapshots = tmp_path / "snapshots"
+    pull = ["doccano", "pull", "--config", str(config), "--corpus", str(annotated.corpus), "--name"]
+    points, _ = trace([*pull, "first"], tmp_path, tmp_path / "trace.jsonl")
+    publish = next(p.index for p in points if p.dst == str(snapshots / "first"))
+    # Before the first annotator's file goes into the staging folder, after the manifest, and around the rename.
+    chosen = [(1, "before"), (publish - 1, "after"), (publish, "before"), (publish, "after")]
+    for index, when in chosen:
+        earlier = tree(snapshots)
+        name = f"killed-{index}-{when}"
+        kill_at([*pull, name], tmp_path, index, when, tmp_path / f"{name}.log")
+        published = (index, when) == (publish, "after")
+        assert (snapshots / name).exists() == published, "published at the rename, whole, or not at all"
+        assert bool(leftovers(snapshots)) != published, "a killed pull leaves only its hidden staging folder"
+        assert {k: v for k, v in tree(snapshots).items() if not k.startswith(f"{name}/")} == earlier, "earlier snapshots intact"
+        if published:
+            manifest = json.loads((snapshots / name / "manifest.json").read_text())
+            for rel, digest in manifest["files"].items():
+                assert hashlib.sha256((snapshots / name / rel).read_bytes()).hexdigest() == digest
+        again = cli("pull", "--config", config, "--corpus", annotated.corpus, "--name", name)
+        if published:
+            assert_clean_failure(again, "never overwritten")
+        else:
+            assert again.exit_code == 0, again.output
+        assert leftovers(snapshots) == [], "the next pull removed what the killed one left"
+
+
 def test_annotator_may_not_export(annotated, doccano_server):
     env = {"DOCCANO_USERNAME": "alice", "DOCCANO_PASSWORD": "alice-Pass-2024"}
     result = cli("pull", "--config", annotated.config, "--name", "by-alice", env=env)
@@ -512,7 +542,9 @@ def test_refresh_predictions_replaces_only_untouched_pre_annotations(doccano_ser
 
     refreshed = cli("push", "--config", config, "--corpus", corpus, "--ids", ids, "--with-predictions", second, "--refresh-predictions")
     assert refreshed.exit_code == 0, refreshed.output
-    assert "refreshed the pre-annotations of 1 article nobody had worked on" in refreshed.output
+    # Both articles were there before and are there after: one got new pre-annotations, one kept dave's work.
+    assert "uploaded 0 articles, 2 already there" in refreshed.output
+    assert "refreshed the pre-annotations of 1 of the 2 articles already there, which nobody had worked on" in refreshed.output
     assert "note: 1 article already in the project kept their pre-annotations" in refreshed.output
     assert spans(admin) == {touched_doc: predicted[first][touched_doc], untouched_doc: predicted[second][untouched_doc]}
     assert sorted(e.doc_id for e in admin.examples(project)) == [touched_doc, untouched_doc]

@@ -9,7 +9,7 @@ from conftest import write_jsonl
 from typer.testing import CliRunner
 
 from workbench.annotations.effort import compare, measure_effort, read_pushed
-from workbench.annotations.snapshot import load_files
+from workbench.annotations.snapshot import load_sources
 from workbench.cli import app
 from workbench.errors import WorkbenchError
 from workbench.records import AnnotatedDoc, Entity, Relation
@@ -70,7 +70,7 @@ def test_report_counts_confirmed_pushed_documents_per_annotator(tmp_path, scheme
     write_jsonl(tmp_path / "alice.jsonl", [FINAL.to_dict(), never_pushed])
     write_jsonl(tmp_path / "bob.jsonl", [untouched])
     write_jsonl(tmp_path / "carol.jsonl", [{**unconfirmed, "annotator": "carol"}])
-    snapshot = load_files([tmp_path / "alice.jsonl", tmp_path / "bob.jsonl", tmp_path / "carol.jsonl"])
+    snapshot = load_sources([tmp_path / "alice.jsonl", tmp_path / "bob.jsonl", tmp_path / "carol.jsonl"])
     report = measure_effort(snapshot, read_pushed([pushed_file]), scheme).to_dict()
     assert report["annotators"]["bob"]["entities"]["kept_share"] == 1.0 and report["annotators"]["bob"]["relations"]["kept"] == 4
     assert report["annotators"]["alice"]["documents"] == 1 and report["annotators"]["alice"]["entities"]["kept"] == 3

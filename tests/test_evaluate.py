@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.docs import record_to_doc
+from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import evaluate_records
 from workbench.evaluation.scorer import LabelledScores, score_items
 from workbench.records import read_records
@@ -82,10 +84,14 @@ def test_evaluate_cli_writes_metrics_and_report(tmp_path, ruler_model, repo_corp
     assert "## False positives" in report and "## False negatives" in report
     assert (out / "per_label.png").stat().st_size > 1000
 
-    # One test document: no interval, and the report says so rather than print a falsely narrow one.
+    # One test document: no interval, and the report says so rather than print a falsely narrow one, and
+    # points to what gives an honest figure: cross-validation (not more splits, whose dev document chose the checkpoint).
     assert metrics["bootstrap"]["documents"] == 1 and metrics["bootstrap"]["intervals"] is False
     assert metrics["ner"]["ci"] is None
-    assert "**No confidence intervals:** these figures rest on 1 document." in report
+    assert "**No confidence intervals:** these figures rest on 1 document, fewer than 10." in report
+    advice = "cross-validate: `workbench crossval GOLD -o DIR`"
+    assert advice in report and "--split dev" not in report
+    assert f"note: no intervals: they would rest on 1 document, fewer than 10," in result.output and advice in result.output
 
     # Same inputs, same report: every file, the baselines, plots and HTML included.
     assert set(metrics["baselines"]) >= {"gazetteer"}
@@ -124,6 +130,23 @@ def test_train_ner_with_the_project_config_then_evaluate(tmp_path, repo_corpus):
     # Beside the off-the-shelf baseline, the model's own figure on the baseline's labels.
     sm = json.loads((out / "metrics.json").read_text())["baselines"]["en_core_web_sm"]
     assert f"the model: NER precision {sm['model_ner']['micro']['precision']:.3f}" in result.output
+    # The model records its dev document, which chose its checkpoint; the test document did not.
+    dev = "004_0fbc241607889f95"
+    assert nlp.meta["workbench"]["training"]["dev"]["doc_ids"] == [dev]
+    assert json.loads((out / "metrics.json").read_text())["selection"] == {"checked": True, "documents": []}
+    assert "chose the model's" not in result.output
+
+    # Scoring the dev document too (what the one-document report used to advise) says so everywhere.
+    both = tmp_path / "dev-and-test"
+    args = ["evaluate", "--model", str(model), "--data", str(GOLD), "--split", "dev", "--split", "test", "--corpus", repo_corpus.output, "-o", str(both)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((both / "metrics.json").read_text())["selection"] == {"checked": True, "documents": [dev]}
+    warning = f"1 of the 2 evaluated documents ({dev}) chose the model's checkpoint in training (its dev documents): figures on them are optimistic"
+    assert f"note: {warning}" in result.output
+    assert warning in json.loads((both / "metrics.json").read_text())["notes"][-1]
+    assert f"Note: {warning}" in (both / "report.md").read_text()
+    assert warning in html.unescape((both / "report.html").read_text())
 
 
 def test_evaluate_without_split_uses_every_gold_document(tmp_path, ruler_model):
@@ -188,15 +211,17 @@ def test_relation_items_ignore_direction_only_for_symmetric_types():
     assert fwd[1] != bwd[1]
 
 
-def test_intervals_over_several_documents_bracket_the_scores(tmp_path, ruler_model, repo_corpus):
+def test_intervals_over_ten_documents_bracket_the_scores(tmp_path, ruler_model):
+    from conftest import ten_gold_documents
+
     out = tmp_path / "r"
-    args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "dev", "--split", "test",
-            "--corpus", repo_corpus.output, "-o", str(out), "--bootstrap", "200", "--seed", "3", "--no-baselines", "--no-html"]
+    args = ["evaluate", "--model", str(ruler_model), "--data", str(ten_gold_documents(tmp_path)), "--corpus", str(tmp_path / "none"),
+            "-o", str(out), "--bootstrap", "200", "--seed", "3", "--no-baselines", "--no-html"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["split"] == "dev+test" and metrics["documents"] == 2
-    assert metrics["bootstrap"] == {**metrics["bootstrap"], "samples": 200, "seed": 3, "documents": 2, "intervals": True}
+    assert metrics["documents"] == 10
+    assert metrics["bootstrap"] == {**metrics["bootstrap"], "samples": 200, "seed": 3, "documents": 10, "min_documents": 10, "intervals": True}
     for metric in ("precision", "recall", "f1"):
         interval = metrics["ner"]["ci"]["micro"][metric]
         assert interval["lo"] <= metrics["ner"]["micro"][metric] <= interval["hi"], metric
@@ -204,7 +229,21 @@ def test_intervals_over_several_documents_bracket_the_scores(tmp_path, ruler_mod
     assert set(metrics["ner"]) >= {"micro", "macro", "per_label", "ci", "partial", "errors", "confusion"}
     assert set(metrics["ner"]["ci"]["per_label"]) == set(metrics["ner"]["per_label"])
     assert "baselines" not in metrics and not (out / "report.html").exists()
-    assert "95% intervals" in (out / "report.md").read_text()
+    assert "95% intervals" in (out / "report.md").read_text() and "note: no intervals" not in result.output
+
+
+def test_two_documents_give_no_interval(tmp_path, ruler_model, repo_corpus):
+    # The case: dev + test, 2 documents, printed 'precision 95% interval 0.905-0.929'.
+    out = tmp_path / "r"
+    args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "dev", "--split", "test",
+            "--corpus", repo_corpus.output, "-o", str(out), "--no-html"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["documents"] == 2 and metrics["bootstrap"]["intervals"] is False
+    assert metrics["ner"]["ci"] is None and all(b["ner"]["ci"] is None for b in metrics["baselines"].values())
+    assert "precision 95% interval" not in result.output and result.output.count(", no interval)") == 4  # model, 2 baselines, model on sm's labels
+    assert "**No confidence intervals:** these figures rest on 2 documents, fewer than 10." in (out / "report.md").read_text()
 
 
 def test_min_precision_gate_fails_after_writing_the_report(tmp_path, ruler_model):
@@ -264,7 +303,8 @@ def test_a_label_never_predicted_shows_a_dash_not_zero(tmp_path, gold_records, s
     kept = [p for p in ruler.patterns if p["label"] != "PERSON"]
     ruler.clear()
     ruler.add_patterns(kept)  # the pipeline never predicts PERSON
-    evaluation = evaluate_records(nlp, gold_records, "no-person", None, scheme)
+    # Intervals over the 5 documents (below evaluate's minimum), to show a degenerate one beside the dash.
+    evaluation = evaluate_records(nlp, gold_records, "no-person", None, scheme, BootstrapSettings(min_documents=2))
     write_report(evaluation, tmp_path, html=False)
     person = json.loads((tmp_path / "metrics.json").read_text())["ner"]["per_label"]["PERSON"]
     assert person["precision"] is None and person["tp"] == person["fp"] == 0 and person["recall"] == 0.0
@@ -335,3 +375,16 @@ def test_provenance_in_metrics_and_both_reports(tmp_path, gold_records, repo_cor
     assert bare["model"]["base_model"] == "unknown" and bare["config_sha256"] == "unknown"
     assert bare["training"]["documents"] == "unknown" and bare["gold"]["sha256"] == gold_sha
     assert "| base model | unknown |" in (tmp_path / "b" / "report.md").read_text()
+
+
+def test_a_model_from_before_dev_ids_were_recorded_is_checked_against_its_dev_docbin(repo_docbins):
+    from workbench.evaluation.provenance import selection_doc_ids
+    from workbench.fileio import sha256_of_files
+
+    dev = repo_docbins / "dev.spacy"
+    meta = {"workbench": {"training": {"dev": {"path": str(dev), "sha256": sha256_of_files([dev])}}}}
+    assert selection_doc_ids(meta) == ["004_0fbc241607889f95"]
+    # The DocBin at that path is no longer the one the model was selected on: unknown, not guessed.
+    meta["workbench"]["training"]["dev"]["sha256"] = "0" * 64
+    assert selection_doc_ids(meta) is None
+    assert selection_doc_ids({"lang": "en", "name": "ruler"}) is None

@@ -29,7 +29,7 @@ def test_two_worker_local_cluster_gives_the_single_process_output(tmp_path, rule
     articles = articles_x4()
     run = predict_to_shards(ruler_model, articles, tmp_path / "out", cluster="local", workers=2, shard_size=2)
     assert (run.shards, run.reused, run.documents, run.workers) == (10, 0, 20, 2)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir())[:2] == ["run.json", "shard-00000.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir())[:3] == ["dask.log", "run.json", "shard-00000.jsonl"]
     expected = in_process(ruler_model, articles)
     assert sum(len(r["entities"]) for r in expected) > 0
     assert [r.to_dict() for r in read_shards(tmp_path / "out")] == expected
@@ -103,5 +103,5 @@ def test_a_folder_of_another_run_is_refused(tmp_path, ruler_model):
     articles = articles_x4()[:2]
     with dask_client("local", 1) as client:
         predict_to_shards(ruler_model, articles, tmp_path, shard_size=2, client=client, source="a")
-        with pytest.raises(WorkbenchError, match="holds shards of another run"):
+        with pytest.raises(WorkbenchError, match="holds 1 shard of another run"):
             predict_to_shards(ruler_model, articles, tmp_path, shard_size=3, client=client, source="a")

@@ -14,7 +14,7 @@ import subprocess
 
 import numpy
 import pytest
-from conftest import GOLD, ROOT, build_repo_corpus
+from conftest import GOLD, ROOT, build_repo_corpus, ten_gold_documents
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -34,11 +34,12 @@ PROBE = """<script>window.addEventListener("load", function () {
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory, ruler_rel_model):
-    """The report of a NER -> REL pipeline on every gold document, baselines included."""
+    """The report of a NER -> REL pipeline on every gold document, twice (10 documents: intervals), baselines included."""
     work = tmp_path_factory.mktemp("html")
     corpus = build_repo_corpus(work)
     out = work / "report"
-    args = ["evaluate", "--model", str(ruler_rel_model), "--data", str(GOLD), "--corpus", corpus.output, "-o", str(out), "--bootstrap", "200"]
+    gold = ten_gold_documents(work)
+    args = ["evaluate", "--model", str(ruler_rel_model), "--data", str(gold), "--corpus", corpus.output, "-o", str(out), "--bootstrap", "200"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return out
@@ -105,3 +106,51 @@ def test_report_html_renders_in_headless_chromium(report_dir, tmp_path):
     metrics = json.loads((report_dir / "metrics.json").read_text())
     assert dom.count('<section class="document"') == len(metrics["document_ids"])
     assert "<svg" in dom and "<table" in dom
+
+
+def contender_of(legend: str) -> str:
+    """The contender a bar's legend names: 'gazetteer (gold entities)' is the gazetteer's relation step alone."""
+    name, scope = legend.split(" (", 1)
+    return f"{name} on gold entities" if scope.startswith("gold entities") else name
+
+
+def test_one_colour_per_contender_across_the_report(tmp_path, ruler_rel_model, monkeypatch):
+    from matplotlib.colors import to_hex
+
+    from workbench.evaluation import plots
+
+    drawn, save = {}, plots.save_png
+
+    def keep(fig, path):
+        drawn[path.name] = fig
+        save(fig, path)
+
+    monkeypatch.setattr(plots, "save_png", keep)
+    corpus = build_repo_corpus(tmp_path)
+    args = ["evaluate", "--model", str(ruler_rel_model), "--data", str(GOLD), "--corpus", corpus.output, "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    from matplotlib.container import BarContainer
+
+    def colour(patch) -> str:
+        # A hatched bar (recall, or the model on a baseline's fewer labels) shows its contender's colour as hatching.
+        return to_hex(patch.get_edgecolor() if patch.get_hatch() else patch.get_facecolor())
+
+    def bar_sets(chart: str) -> list:
+        return [c for c in drawn[chart].axes[0].containers if isinstance(c, BarContainer)]
+
+    colours: dict[str, set] = {}
+    for chart in ("systems_ner.png", "systems_rel.png"):
+        for bars in bar_sets(chart):
+            colours.setdefault(contender_of(bars.get_label()), set()).update(colour(p) for p in bars.patches)
+    # Entities: model, gazetteer, the model on en_core_web_sm's labels, en_core_web_sm; relations: model and
+    # gazetteer, each end to end and on gold entities.
+    assert set(colours) == {"model", "gazetteer", "en_core_web_sm", "model on gold entities", "gazetteer on gold entities"}
+    assert all(len(found) == 1 for found in colours.values()), colours
+    by_contender = {name: found.pop() for name, found in colours.items()}
+    assert len(set(by_contender.values())) == len(by_contender), by_contender
+    # The model's own plots use its colours too: per label (precision, recall) and against the threshold (on gold entities).
+    per_label = {colour(p) for bars in bar_sets("per_label.png") for p in bars.patches}
+    assert per_label == {by_contender["model"]}
+    curves = {to_hex(line.get_color()) for ax in drawn["rel_thresholds.png"].axes for line in ax.get_lines() if line.get_label() in ("precision", "recall")}
+    assert curves == {by_contender["model on gold entities"]}

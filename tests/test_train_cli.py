@@ -37,6 +37,19 @@ def _train_args(base: Path, data: Path, *extra: str) -> list[str]:
             "--labels", str(ROOT / "configs" / "labels.yml"), "--data", str(data), *extra]
 
 
+def test_the_group_help_says_where_the_options_are():
+    import re
+
+    group = runner.invoke(app, ["train", "--help"], terminal_width=200)
+    assert group.exit_code == 0
+    assert "`workbench train all --help`" in group.output
+    # Every option the group's help names is one `train all` has, so the pointer cannot go stale.
+    named = set(re.findall(r"(--[a-z][a-z-]+)\b", group.output)) - {"--help"}
+    assert {"--base-model", "--select-on-train", "--target-precision"} <= named
+    train_all = runner.invoke(app, ["train", "all", "--help"], terminal_width=200).output
+    assert all(option in train_all for option in named), named
+
+
 def test_empty_dev_stops_training_unless_told_what_to_use(tiny_base, scheme_docbin, tmp_path):
     data = _data_dir(tmp_path, scheme_docbin, dev_docs=False)
     args = _train_args(tiny_base, data, "--run-dir", str(tmp_path / "runs"), "-o", str(tmp_path / "model"),

@@ -124,7 +124,7 @@ def test_unreadable_lines_are_problems_not_tracebacks(tmp_path, raw, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["annotations", "validate", str(tmp_path / "nope.jsonl"), "--no-corpus"])
     assert result.exit_code == 1
-    assert "cannot read file" in result.output
+    assert f"{tmp_path / 'nope.jsonl'}: no such annotation file or snapshot folder" in result.output
 
 
 def test_text_must_match_the_corpus(tmp_path, repo_corpus, gold_records):

@@ -84,3 +84,11 @@ def doc_to_record(doc: Doc, doc_id: str | None = None, meta: dict | None = None)
         attrs = {"score": round(float(rel["score"]), 4)} if rel.get("score") is not None else {}
         relations.append(Relation(len(relations) + 1, head, tail, rel["label"], attrs))
     return AnnotatedDoc(doc_id or doc._.doc_id or "", doc.text, entities, relations, dict(meta or {}))
+
+
+def docbin_doc_ids(path) -> list[str]:
+    """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    return [doc._.doc_id for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]

@@ -12,6 +12,7 @@ from workbench.records import AnnotatedDoc
 
 
 def load_pipeline(model: str | Path):
+    """The pipeline at `model` (a folder, or an installed package); any failure is one error naming the part that fails."""
     import spacy
 
     path = Path(model)
@@ -19,8 +20,53 @@ def load_pipeline(model: str | Path):
         path = path / "model-best"
     try:
         return spacy.load(path)
-    except (OSError, IOError) as exc:
-        raise WorkbenchError(f"cannot load a spaCy pipeline: {exc}", path=model) from None
+    except Exception as exc:
+        # A truncated or garbled file fails in whichever reader meets it first (msgpack, JSON,
+        # thinc, numpy), with that reader's exception: so any exception, then find the part.
+        cause = " ".join((str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}").split())
+        part = damaged_part(path) if path.is_dir() else None
+        if part is None:
+            raise WorkbenchError(f"cannot load a spaCy pipeline: {cause}", path=model) from None
+        what = part if part in _NOT_COMPONENTS else f"component {part!r}"
+        raise WorkbenchError(
+            f"cannot load a spaCy pipeline: its {what} ({path / part}) is damaged or incomplete ({cause}); "
+            "train the model again or copy the whole folder again",
+            path=model,
+        ) from None
+
+
+_NOT_COMPONENTS = ("config.cfg", "meta.json", "vocab", "tokenizer")
+
+
+def damaged_part(path: Path) -> str | None:
+    """The first part of a pipeline folder that fails to load, in spaCy's order: "config.cfg", "meta.json",
+    "vocab", "tokenizer" or a component's name; None if each part loads."""
+    from spacy.util import load_config, load_meta, load_model_from_config
+
+    if not (path / "config.cfg").exists():  # not a pipeline folder at all: spaCy's own message says so
+        return None
+    try:
+        config = load_config(path / "config.cfg")
+    except Exception:
+        return "config.cfg"
+    try:
+        meta = load_meta(path / "meta.json") if (path / "meta.json").exists() else {}
+    except Exception:
+        return "meta.json"
+    try:
+        nlp = load_model_from_config(config, meta=meta)
+    except Exception:  # not damage: the config itself does not build (an unknown component, say)
+        return None
+    parts = [("vocab", lambda p: nlp.vocab.from_disk(p)), ("tokenizer", lambda p: nlp.tokenizer.from_disk(p, exclude=["vocab"]))]
+    parts += [(name, lambda p, proc=proc: proc.from_disk(p, exclude=["vocab"])) for name, proc in nlp.components if hasattr(proc, "from_disk")]
+    for name, load in parts:
+        if not (path / name).exists():
+            continue
+        try:
+            load(path / name)
+        except Exception:
+            return name
+    return None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
+import shlex
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,12 +27,14 @@ from typing import Iterable, Iterator, Sequence
 from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
-from workbench.fileio import atomic_open, write_json
+from workbench.fileio import atomic_open, jsonl_line, remove_stale, write_errors, write_json
 from workbench.records import AnnotatedDoc, iter_records
 
 # (doc_id, text, metadata), as workbench.predict.predict_records takes them.
 Article = tuple[str, str, dict]
 RUN_FILE = "run.json"
+DASK_LOG = "dask.log"
+_LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s: %(message)s"
 _PIPELINES: dict[str, object] = {}
 
 
@@ -74,31 +78,78 @@ def predict_shard(model: str, path: str, articles: Sequence[Article], gpu_id: in
         nlp = _PIPELINES[model] = load_pipeline(model)
     with atomic_open(path) as fh:
         for record in predict_records(nlp, articles):
-            fh.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            fh.write(jsonl_line(record.to_dict()))
     return ShardDone(len(articles), sum(count_words(text) for _, text, _ in articles))
 
 
 @contextmanager
-def dask_client(cluster: str, workers: int):
-    """A client of a LocalCluster of `workers` single-threaded processes on loopback, or of the scheduler at `cluster`."""
-    import logging
+def dask_client(cluster: str, workers: int, log_file: Path | None = None, verbose: bool = False):
+    """A client of a LocalCluster of `workers` single-threaded processes on loopback, or of the scheduler at `cluster`.
 
+    Dask's own log (a few dozen INFO lines a run, and a worker's traceback when a task
+    fails) goes to `log_file`, from this process and the local workers, or nowhere;
+    on the terminal only when `verbose`.
+    """
     from distributed import Client, LocalCluster
 
-    if cluster == "local":
-        with LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            # Its HTTP server (dashboard, health checks) on loopback too, on a free port.
-            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
-        ) as local, Client(local) as client:
-            yield client
-    else:
+    with _dask_logging(log_file, verbose):
+        if cluster == "local":
+            with LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                # Its HTTP server (dashboard, health checks) on loopback too, on a free port.
+                dashboard_address="127.0.0.1:0", silence_logs=False if verbose else logging.CRITICAL,
+            ) as local, Client(local) as client:
+                if log_file is not None and not verbose:
+                    client.run(_log_to_file, str(log_file))
+                yield client
+        else:
+            try:
+                client = Client(cluster, timeout=30)
+            except (OSError, TimeoutError) as exc:
+                raise WorkbenchError(f"cannot reach the Dask scheduler at {cluster}: {exc}") from None
+            with client:
+                yield client
+
+
+@contextmanager
+def _dask_logging(log_file: Path | None, verbose: bool):
+    """Dask's loggers in this process (scheduler, nannies, client): into log_file or nowhere, unless verbose."""
+    if verbose:
+        yield
+        return
+    logger = logging.getLogger("distributed")
+    saved = logger.handlers[:], logger.propagate
+    handler = _LogFile(log_file) if log_file is not None else logging.NullHandler()
+    logger.handlers, logger.propagate = [handler], False
+    try:
+        yield
+    finally:
+        logger.handlers, logger.propagate = saved
+
+
+def _log_to_file(path: str) -> None:
+    """Runs on each local worker: its Dask log goes into the run's log file too (the terminal only sees CRITICAL)."""
+    logging.getLogger("distributed").addHandler(_LogFile(Path(path)))
+
+
+class _LogFile(logging.Handler):
+    """Appends each record to a log file; never a StreamHandler, which Dask's log silencing turns down.
+
+    A record that cannot be written (a full disk) is dropped without a word: the log is an aid,
+    and logging's own fallback would print a traceback on the terminal.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.setFormatter(logging.Formatter(_LOG_FORMAT))
+
+    def emit(self, record: logging.LogRecord) -> None:
         try:
-            client = Client(cluster, timeout=30)
-        except (OSError, TimeoutError) as exc:
-            raise WorkbenchError(f"cannot reach the Dask scheduler at {cluster}: {exc}") from None
-        with client:
-            yield client
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(self.format(record) + "\n")
+        except OSError:
+            pass
 
 
 @contextmanager
@@ -107,15 +158,31 @@ def _reuse(client):
     yield client
 
 
-def _check_run(folder: Path, settings: dict) -> None:
+def shards_folder(output: Path) -> Path:
+    """Where `predict -o OUTPUT` keeps its shards: OUT.jsonl.shards for OUT.jsonl; any other name is that folder."""
+    return output.with_name(output.name + ".shards") if output.suffix == ".jsonl" else output
+
+
+def _check_run(folder: Path, settings: dict, overwrite: bool) -> None:
+    """Claim the folder for this run. Shards of another run are refused, saying how to finish or replace them;
+    a run that left no shard (it failed before any result) blocks nothing."""
+    from workbench.words import count
+
     run_file = folder / RUN_FILE
-    if run_file.exists():
-        earlier = json.loads(run_file.read_text(encoding="utf-8"))
-        if earlier != settings:
-            raise WorkbenchError(
-                f"holds shards of another run ({earlier}); use a new folder or remove this one", path=folder
-            )
-    else:
+    earlier = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else None
+    shards = sorted(folder.glob("shard-*.jsonl"))
+    if shards and earlier not in (None, settings) and not overwrite:
+        output = folder.with_name(folder.name.removesuffix(".shards")) if folder.name.endswith(".jsonl.shards") else folder
+        command = shlex.join(["workbench", "predict", earlier["model"], earlier["source"], "-o", str(output), "--shard-size", str(earlier["shard_size"])])
+        raise WorkbenchError(
+            f"holds {count(len(shards), 'shard')} of another run (model {earlier['model']}, input {earlier['source']}, "
+            f"shard size {earlier['shard_size']}): finish that run with `{command}`, or add --overwrite to predict anew",
+            path=folder,
+        )
+    if overwrite:
+        for path in shards:
+            path.unlink()
+    if earlier != settings:
         write_json(run_file, settings)
     # Temp files of writers that died: never shards, so safe to remove.
     for stale in folder.glob(".shard-*.tmp"):
@@ -139,22 +206,33 @@ def predict_to_shards(
     workers: int = 1,
     shard_size: int = 200,
     client=None,
+    overwrite: bool = False,
+    verbose: bool = False,
     gpu_id: int = -1,
 ) -> PredictionRun:
     """Predict every article into `folder`/shard-NNNNN.jsonl; shards already there are kept, not redone.
 
     `client`: an open Dask client to reuse (then `cluster` and `workers` are not used to start one).
+    Otherwise the model is loaded here once before any worker starts, so a missing or damaged
+    model is one error, and Dask's log goes to `folder`/dask.log (on the terminal if `verbose`).
+    `overwrite`: shards of an earlier run in `folder` are removed instead of kept or refused.
     `gpu_id`: the GPU each worker runs its pipeline on (-1: the CPU).
     """
     from distributed import as_completed
 
+    from workbench.predict import load_pipeline
+
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     model = str(Path(model).resolve()) if Path(model).exists() else str(model)
-    _check_run(folder, {"model": model, "source": source, "shard_size": shard_size})
+    if client is None:
+        load_pipeline(model)
+    with write_errors(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder.parent, folder.name)  # an earlier shard folder that a killed run was removing
+    _check_run(folder, {"model": model, "source": source, "shard_size": shard_size}, overwrite)
     started = time.perf_counter()
     shards = reused = documents = words = 0
-    with (_reuse(client) if client else dask_client(cluster, workers)) as client, tqdm(
+    with (_reuse(client) if client else dask_client(cluster, workers, folder / DASK_LOG, verbose)) as client, tqdm(
         total=total, desc="predict", unit="doc", disable=None
     ) as bar:
         window = 2 * max(1, len(client.scheduler_info()["workers"]))
@@ -167,9 +245,10 @@ def predict_to_shards(
             except WorkbenchError:
                 raise
             except Exception as exc:  # a worker died (KilledWorker) or the cluster went away
+                log = f" (Dask's log: {folder / DASK_LOG})" if (folder / DASK_LOG).exists() else ""
                 raise WorkbenchError(
-                    f"prediction stopped: {type(exc).__name__}: {exc}. The shards written so far are complete and kept; "
-                    "run the same command again to predict only the missing ones",
+                    f"prediction stopped: {type(exc).__name__}: {' '.join(str(exc).split())}{log}. The shards written so far "
+                    "are complete and kept; run the same command again to predict only the missing ones",
                     path=folder,
                 ) from None
             documents += done.documents
@@ -215,7 +294,10 @@ class ClusterPredictor:
     def __call__(self, batch: Sequence[Article]) -> list[AnnotatedDoc]:
         import tempfile
 
+        from workbench.predict import load_pipeline
+
         if self._client is None:
+            load_pipeline(self.model)  # before any worker starts: a missing or damaged model is one error
             self._client_context = dask_client(self.cluster, self.workers)
             self._client = self._client_context.__enter__()
             atexit.register(self.close)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.fileio import atomic_open, write_json
+from workbench.fileio import atomic_open, jsonl_line, write_json
 from workbench.plotting import pyplot, save_png
 
 
@@ -175,7 +175,8 @@ def conflicts_markdown(report: dict) -> str:
         "",
         f"Policy **{report['policy']}**: an entity or relation enters gold when {rule} made it; the voters of a document "
         f"are the annotators who confirmed it, and a document needs {report['min_annotators']} or more. "
-        f"Gold: {report['documents']} documents; open conflicts: **{report['conflicts']}**.",
+        f"Gold: {report['documents']} documents (the gold file with sha256 `{report['gold_sha256']}`); "
+        f"open conflicts: **{report['conflicts']}**.",
         "",
         f"Not adjudicated (too few confirmations): {status_text(report['skipped'])}.",
     ]
@@ -188,18 +189,25 @@ def conflicts_markdown(report: dict) -> str:
 
 
 def write_adjudication(result, gold_path: str | Path) -> dict[str, Path]:
-    """Gold JSONL at `gold_path`; the conflicts as `<stem>.conflicts.json` and `.md` beside it."""
+    """Gold JSONL at `gold_path`; the conflicts as `<stem>.conflicts.json` and `.md` beside it.
+
+    The conflicts first, naming the sha256 of the gold they describe, and the gold last: a run
+    stopped in between leaves the earlier gold in place, never a gold without its conflicts.
+    """
+    import hashlib
+
     from workbench.annotations.adjudicate import conflict_report
-    from workbench.records import write_records
 
     gold_path = Path(gold_path)
     stem = gold_path.with_suffix("")
     paths = {"gold": gold_path, "json": Path(f"{stem}.conflicts.json"), "report": Path(f"{stem}.conflicts.md")}
-    report = conflict_report(result)
-    write_records(paths["gold"], result.gold)
+    gold = "".join(jsonl_line(r.to_dict()) for r in result.gold)
+    report = {**conflict_report(result), "gold_sha256": hashlib.sha256(gold.encode("utf-8")).hexdigest()}
     write_json(paths["json"], report)
     with atomic_open(paths["report"]) as fh:
         fh.write(conflicts_markdown(report))
+    with atomic_open(paths["gold"]) as fh:
+        fh.write(gold)
     return paths
 
 

@@ -1,25 +1,21 @@
-"""Read every annotator's version of the documents: a pulled snapshot directory or plain canonical files.
+"""Read every annotator's version of the documents: pulled snapshot folders and plain canonical files.
 
-A snapshot is `annotations/snapshots/<name>/` with `manifest.json` (annotators,
-and the sha256 of every file it lists) and one `annotators/<username>.jsonl` per
-annotator. Its records are canonical records with two more keys, `"annotator"`
-and `"confirmed"`. Plain files work too: a record's annotator is its
-`"annotator"` key, else the file's stem; a record without `"confirmed"` counts
-as confirmed.
+What is accepted, and how a snapshot folder is checked, is workbench.annotation_files'.
+Snapshot records are canonical records with two more keys, `"annotator"` and
+`"confirmed"`. In plain files a record's annotator is its `"annotator"` key, else the
+file's stem; a record without `"confirmed"` counts as confirmed.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.annotation_files import MANIFEST, annotation_files
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
 from workbench.records import AnnotatedDoc, iter_records
 
-MANIFEST = "manifest.json"
-ANNOTATOR_DIR = "annotators"
 # Keys that say who annotated a record and how far; they do not travel into gold.
 ANNOTATOR_KEYS = ("annotator", "confirmed")
 
@@ -30,7 +26,7 @@ CONFIRMED, UNCONFIRMED, MISSING = "confirmed", "unconfirmed", "missing"
 class Snapshot:
     """Each annotator's records by doc_id, and where they came from."""
 
-    # The snapshot's name, or the list of plain files.
+    # The snapshot's name (one snapshot folder given), or the list of paths given.
     source: str | list[str]
     manifest_sha256: str | None
     docs: dict[str, dict[str, AnnotatedDoc]]
@@ -62,87 +58,22 @@ class Snapshot:
 
 
 def load_sources(paths: list[str | Path]) -> Snapshot:
-    """One snapshot directory, or one or more plain canonical JSONL files."""
+    """Snapshot folders and plain canonical JSONL files (annotation_files), every annotator's records.
+
+    One snapshot folder alone is named by the folder and carries its manifest's sha256;
+    anything else is named by the list of paths given.
+    """
     paths = [Path(p) for p in paths]
-    if not paths:
-        raise WorkbenchError("give a snapshot directory or annotation files")
-    if any(p.is_dir() for p in paths):
-        if len(paths) > 1:
-            raise WorkbenchError("give one snapshot directory, or annotation files, not both or several")
-        return load_snapshot(paths[0])
-    return load_files(paths)
-
-
-def load_snapshot(directory: str | Path) -> Snapshot:
-    """Read a pulled snapshot; every file must match the sha256 its manifest records."""
-    directory = Path(directory)
-    manifest = checked_manifest(directory)
-    manifest_path = directory / MANIFEST
-    snapshot = Snapshot(directory.name, sha256_of_files([manifest_path]), {name: {} for name in manifest["annotators"]})
-    for name, path in zip(manifest["annotators"], annotator_paths(directory, manifest)):
-        _add_file(snapshot, path, name)
+    files = annotation_files(paths)
+    if len(paths) == 1 and paths[0].is_dir():
+        snapshot = Snapshot(paths[0].name, sha256_of_files([paths[0] / MANIFEST]), {})
+    else:
+        snapshot = Snapshot([str(p) for p in paths], None, {})
+    # A snapshot's annotator with no document is still one of its annotators.
+    snapshot.docs.update({f.annotator: {} for f in files if f.annotator is not None})
+    for file in files:
+        _add_file(snapshot, file.path, file.annotator)
     return snapshot
-
-
-def snapshot_files(directory: str | Path) -> list[Path]:
-    """The annotator files of a pulled snapshot, in the manifest's order, after checking them against the manifest."""
-    directory = Path(directory)
-    return annotator_paths(directory, checked_manifest(directory))
-
-
-def checked_manifest(directory: Path) -> dict:
-    """The snapshot's manifest, once every file it lists matches its sha256 and no annotator file is unlisted."""
-    manifest_path = directory / MANIFEST
-    if not manifest_path.is_file():
-        raise WorkbenchError(f"not a snapshot: no {MANIFEST}", path=directory)
-    manifest = _read_manifest(manifest_path)
-    _verify_files(directory, manifest["files"])
-    return manifest
-
-
-def annotator_paths(directory: Path, manifest: dict) -> list[Path]:
-    paths = []
-    for name in manifest["annotators"]:
-        relpath = f"{ANNOTATOR_DIR}/{name}.jsonl"
-        if relpath not in manifest["files"]:
-            raise WorkbenchError(f"annotator {name!r} has no {relpath} in the manifest", path=directory / MANIFEST)
-        paths.append(directory / relpath)
-    return paths
-
-
-def load_files(paths: list[Path]) -> Snapshot:
-    snapshot = Snapshot([str(p) for p in paths], None, {})
-    for path in paths:
-        _add_file(snapshot, path, None)
-    return snapshot
-
-
-def _read_manifest(path: Path) -> dict:
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WorkbenchError(f"cannot read the manifest: {exc}", path=path) from None
-    if not isinstance(manifest, dict):
-        raise WorkbenchError("the manifest must be a JSON object", path=path)
-    annotators = manifest.get("annotators")
-    if not isinstance(annotators, list) or not all(isinstance(a, str) and a for a in annotators):
-        raise WorkbenchError("'annotators' must be a list of usernames", path=path)
-    if not isinstance(manifest.get("files"), dict):
-        raise WorkbenchError("'files' must map each file to its sha256", path=path)
-    return manifest
-
-
-def _verify_files(directory: Path, files: dict[str, str]) -> None:
-    for relpath, expected in sorted(files.items()):
-        path = directory / relpath
-        if not path.is_file():
-            raise WorkbenchError(f"{relpath} is listed in {MANIFEST} but missing", path=directory)
-        if sha256_of_files([path]) != expected:
-            raise WorkbenchError(f"sha256 differs from {MANIFEST}: the file changed after the pull", path=path)
-    on_disk = sorted(p.relative_to(directory).as_posix() for p in (directory / ANNOTATOR_DIR).glob("*.jsonl"))
-    unlisted = [relpath for relpath in on_disk if relpath not in files]
-    if unlisted:
-        raise WorkbenchError(f"{', '.join(unlisted)} not listed in {MANIFEST}", path=directory)
 
 
 def _add_file(snapshot: Snapshot, path: Path, annotator: str | None) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from workbench.annotation_files import annotation_files
 from workbench.corpus.ingest import text_sha256
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
@@ -166,17 +167,14 @@ def validate_files(
 
 
 def source_groups(paths: Iterable[str | Path]) -> list[list[Path]]:
-    """The files behind the paths, in the groups they are validated in.
+    """The files behind the paths (annotation_files), in the groups they are validated in.
 
-    A snapshot directory stands for its annotator files (checked against its manifest),
-    each a group of its own: every annotator of a snapshot has the same documents, which
-    is no duplicate. The plain files given form one group, so a document twice across
-    them is a duplicate.
+    Each annotator file of a snapshot is a group of its own: every annotator of a snapshot
+    has the same documents, which is no duplicate. The plain files given form one group,
+    so a document twice across them is a duplicate.
     """
-    from workbench.annotations.snapshot import snapshot_files
-
-    paths = [Path(p) for p in paths]
-    groups = [[f] for d in paths if d.is_dir() for f in snapshot_files(d)] + [[p for p in paths if not p.is_dir()]]
+    files = annotation_files(paths)
+    groups = [[f.path] for f in files if f.snapshot is not None] + [[f.path for f in files if f.snapshot is None]]
     return [group for group in groups if group]
 
 

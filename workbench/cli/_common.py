@@ -20,6 +20,14 @@ def clean_errors(func):
         except WorkbenchError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            # An OSError no writer turned into a WorkbenchError: still one line, with the path where there is one.
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            typer.secho(f"error: {where}{exc.strerror or exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.secho("interrupted", fg=typer.colors.RED, err=True)
+            raise typer.Exit(130) from None
 
     return wrapper
 
@@ -42,7 +50,7 @@ def check_splits(names: list[str] | str | None, option: str = "--split") -> None
 # conll04), and the device option of those and of evaluate and predict: defined once here.
 ENCODER_HELP = (
     "cnn: configs/ner.cfg + rel.cfg on the base model (the default); transformer: NER and relations "
-    "on one shared transformer (configs/trf.cfg; needs the transformer extra, see docs/transformer.md)"
+    "on one shared transformer (configs/trf.cfg; needs the transformer extra, see docs/guide/transformer.md)"
 )
 ENCODER = typer.Option("cnn", help=ENCODER_HELP)
 TRANSFORMER = typer.Option(

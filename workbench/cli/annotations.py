@@ -9,11 +9,11 @@ from typing import List, Optional
 import typer
 
 from workbench import words
+from workbench.annotation_files import INPUTS_HELP
 from workbench.cli._common import clean_errors
 
 app = typer.Typer(help="Validate, compare, adjudicate and count annotations.", no_args_is_help=True)
 
-SOURCES_HELP = "A snapshot directory (annotations/snapshots/NAME), or canonical JSONL files with one or more annotators"
 LABELS_HELP = "Label config (labels to list, symmetric relation types)"
 
 
@@ -25,7 +25,7 @@ class Policy(str, Enum):
 @app.command("validate")
 @clean_errors
 def validate(
-    paths: List[Path] = typer.Argument(..., help="Canonical JSONL annotation files, or snapshot directories (each annotator's file checked)"),
+    paths: List[Path] = typer.Argument(..., help=INPUTS_HELP + "; each annotator's file is checked on its own"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus to check texts against (skipped if absent)"),
     no_corpus: bool = typer.Option(False, "--no-corpus", help="Do not compare texts with the corpus"),
@@ -36,7 +36,7 @@ def validate(
 ):
     """Report every problem with file, line, document and offsets; exit 1 if there is any. Warnings (--lint) never fail."""
     from workbench.annotations.lint import lint_file, name_labels_for
-    from workbench.annotations.snapshot import ANNOTATOR_DIR
+    from workbench.annotation_files import ANNOTATOR_DIR
     from workbench.annotations.validate import source_groups, validate_groups
     from workbench.corpus.store import corpus_index
     from workbench.labels import load_labels
@@ -71,7 +71,7 @@ def validate(
 @app.command("agreement")
 @clean_errors
 def agreement(
-    sources: List[Path] = typer.Argument(..., help=SOURCES_HELP),
+    sources: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     json_out: Path = typer.Option(..., "--json", help="Agreement JSON; the Markdown report (.md) and plot (.png) go beside it"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
 ):
@@ -97,7 +97,7 @@ def agreement(
 @app.command("adjudicate")
 @clean_errors
 def adjudicate(
-    sources: List[Path] = typer.Argument(..., help=SOURCES_HELP),
+    sources: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     output: Path = typer.Option(..., "--output", "-o", help="Gold JSONL; the conflicts go beside it (STEM.conflicts.json, .md)"),
     policy: Policy = typer.Option(Policy.majority, help="Votes an item needs: more than half of the voters, or all"),
     min_annotators: int = typer.Option(2, min=1, help="Confirmations a document needs to be adjudicated"),
@@ -167,7 +167,7 @@ def _push_review(result, review_records, labels: Path, doccano_config: Path, pro
 @app.command("effort")
 @clean_errors
 def effort(
-    sources: List[Path] = typer.Argument(..., help=SOURCES_HELP),
+    sources: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     pushed: Optional[List[Path]] = typer.Option(
         None, help="Push records (folders) or their pre-annotations.jsonl (repeat; default: every record under the Doccano config's pushes)"
     ),
@@ -199,13 +199,14 @@ def effort(
 @app.command("stats")
 @clean_errors
 def stats(
-    paths: List[Path] = typer.Argument(..., help="Canonical JSONL annotation files"),
+    paths: List[Path] = typer.Argument(..., help=INPUTS_HELP + "; every annotator's records count"),
     splits: Path = typer.Option(Path("corpus/splits.json"), help="Split lock file, for records without a 'split' key"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
     plot: Optional[Path] = typer.Option(None, help="Write the plot (PNG) here"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the statistics as JSON here"),
 ):
     """Counts per label and relation type per split, span lengths and relation distances, as a table."""
+    from workbench.annotation_files import annotation_paths
     from workbench.annotations.report import plot_stats, stats_markdown
     from workbench.annotations.stats import collect_stats
     from workbench.corpus.split import load_assignments
@@ -213,7 +214,7 @@ def stats(
     from workbench.labels import load_labels
 
     scheme = load_labels(labels)
-    data = collect_stats(paths, load_assignments(splits)).to_dict(scheme.entity_labels, scheme.relation_types)
+    data = collect_stats(annotation_paths(paths), load_assignments(splits)).to_dict(scheme.entity_labels, scheme.relation_types)
     typer.echo(stats_markdown(data), nl=False)
     if plot:
         plot_stats(data, plot)
@@ -226,12 +227,13 @@ def stats(
 @app.command("reach")
 @clean_errors
 def reach(
-    paths: List[Path] = typer.Argument(..., help="Canonical JSONL gold files"),
+    paths: List[Path] = typer.Argument(..., help=INPUTS_HELP + " (gold, usually)"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config (the relation signatures)"),
     max_distance: int = typer.Option(10, help="The relation model's window: pairs in different sentences at most this many tokens apart (configs/rel.cfg: 10)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures and every unreachable relation as JSON here"),
 ):
     """The recall ceiling of relation extraction: the share of gold relations the candidate generator reaches, per type."""
+    from workbench.annotation_files import annotation_paths
     from workbench.errors import WorkbenchError
     from workbench.fileio import write_json
     from workbench.labels import load_labels
@@ -240,7 +242,7 @@ def reach(
 
     if max_distance < 0:
         raise WorkbenchError(f"--max-distance must be 0 or more, got {max_distance}")
-    result = records_reach([r for path in paths for r in read_records(path)], load_labels(labels), max_distance)
+    result = records_reach([r for path in annotation_paths(paths) for r in read_records(path)], load_labels(labels), max_distance)
     typer.echo(format_reach(result))
     if json_out:
         write_json(json_out, result.to_dict())

@@ -14,7 +14,7 @@ from workbench.cli.train import BASE_MODEL, LABELS, MIN_DEV_SUPPORT, NER_CONFIG,
 @clean_errors
 def crossval(
     ctx: typer.Context,
-    gold: Path = typer.Argument(..., help="Gold annotation file (canonical JSONL)"),
+    gold: Path = typer.Argument(..., help="Gold: a canonical JSONL file or a snapshot folder, each document once"),
     folds: Optional[int] = typer.Option(None, help="Number of folds (default: one per document group up to 10 groups, else 5)"),
     seed: int = typer.Option(0, help="Seed of the fold assignment and of the bootstrap"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus that knows each document's group"),

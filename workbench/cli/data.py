@@ -13,7 +13,7 @@ from workbench.words import count
 
 @clean_errors
 def data(
-    gold: List[Path] = typer.Argument(..., help="Gold annotation files (canonical JSONL)"),
+    gold: List[Path] = typer.Argument(..., help="Gold: canonical JSONL files and/or snapshot folders, each document once"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus with the document split"),
     labels: Path = typer.Option(Path("configs/labels.yml"), help="Label config the gold is checked against"),
     output: Path = typer.Option(Path("training/corpus"), "--output", "-o", help="Folder for train/dev/test .spacy and manifest.json"),

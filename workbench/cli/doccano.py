@@ -172,8 +172,8 @@ def push(
     typer.echo(f"pre-annotations uploaded: {counts.spans} spans, {counts.relations} relations")
     if counts.refreshed:
         typer.echo(
-            f"refreshed the pre-annotations of {words.count(counts.refreshed, 'article')} nobody had worked on; run `workbench doccano "
-            "annotator add NAME` again for each annotator to give them the new ones"
+            f"refreshed the pre-annotations of {counts.refreshed} of the {words.count(counts.already_there, 'article')} already there, "
+            "which nobody had worked on; run `workbench doccano annotator add NAME` again for each annotator to give them the new ones"
         )
     if counts.predictions_skipped and refresh_predictions:
         typer.secho(

@@ -22,6 +22,8 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
 
 def print_summary(metrics: dict, paths: dict, where: str) -> None:
     """The headline precisions of the model and the baselines, the notes and where the report is."""
+    from workbench.evaluation.report import interval_advice
+
     typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
     if "rel" in metrics:
         typer.echo(_headline("REL", metrics["rel"]["micro"], metrics["rel"]["ci"], "end to end"))
@@ -31,6 +33,9 @@ def print_summary(metrics: dict, paths: dict, where: str) -> None:
         if "model_ner" in baseline:
             # The model on the baseline's own labels: the comparison that is fair to the baseline.
             typer.echo(_headline("    the model: NER", baseline["model_ner"]["micro"], baseline["model_ner"]["ci"], on))
+    advice = interval_advice(metrics)
+    if advice:
+        typer.echo(f"note: {metrics['bootstrap']['note']}; {advice}")
     for note in metrics.get("notes", []):
         typer.echo(f"note: {note}")
     typer.echo(f"report: {paths['report']}" + (f" and {paths['html']}" if "html" in paths else ""))
@@ -39,7 +44,7 @@ def print_summary(metrics: dict, paths: dict, where: str) -> None:
 @clean_errors
 def evaluate(
     model: Path = typer.Option(..., help="Trained pipeline"),
-    data: List[Path] = typer.Option(..., help="Gold annotation file(s)"),
+    data: List[Path] = typer.Option(..., help="Gold: canonical JSONL files and/or snapshot folders, each document once (repeat)"),
     split: Optional[List[str]] = typer.Option(None, help="Only gold documents of this corpus split (repeat for several)"),
     output: Path = typer.Option(..., "--output", "-o", help="Report folder"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus with the document split"),
@@ -57,8 +62,8 @@ def evaluate(
     from workbench.errors import WorkbenchError
     from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
-    from workbench.evaluation.provenance import describe_provenance
-    from workbench.evaluation.report import write_report
+    from workbench.evaluation.provenance import describe_provenance, selection_doc_ids
+    from workbench.evaluation.report import publish_report
     from workbench.labels import load_labels
     from workbench.predict import load_pipeline
     from workbench.training.encoders import use_device
@@ -76,9 +81,10 @@ def evaluate(
     evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
     evaluation.provenance = describe_provenance(model, nlp.meta, data)
     evaluation.note_training_documents(index)
+    evaluation.note_selection_documents(selection_doc_ids(nlp.meta))
     if baselines:
         _add_baselines(evaluation, nlp, data, index)
-    paths = write_report(evaluation, output, html=html)
+    paths = publish_report(evaluation, output, html=html)
     print_summary(evaluation.metrics(), paths, "on " + count(len(gold), f"{split_name or 'gold'} document"))
     failures = gate_failures(evaluation, min_precision, min_rel_precision)
     if failures:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import List
 
@@ -22,22 +21,39 @@ def predict(
     cluster: str = typer.Option("local", help=CLUSTER_HELP),
     workers: int = typer.Option(1, min=1, help="Worker processes of the local cluster"),
     shard_size: int = typer.Option(200, min=1, help="Articles per shard (one task, one output file)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Predict anew over the shards another run left in the output's folder"),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="An input without articles writes an empty output and succeeds"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Dask's own log on the terminal (else in the shard folder's dask.log)"),
     gpu_id: int = GPU_ID,
 ):
-    """Write one predicted record (entities and relations) per article; a rerun after a crash redoes only missing shards."""
+    """Write one predicted record (entities and relations) per article; a rerun after a crash redoes only missing shards.
+
+    The input and the model are checked before any worker starts.
+    """
+    from workbench.errors import WorkbenchError
+    from workbench.fileio import remove_dir
     from workbench.predict import read_articles
-    from workbench.predict_cluster import predict_to_shards, read_shards
+    from workbench.predict_cluster import predict_to_shards, read_shards, shards_folder
     from workbench.records import write_records
     from workbench.training.encoders import use_device
 
     use_device(gpu_id)  # here too, so a machine without that GPU is told before any worker starts
 
-    one_file = output.suffix == ".jsonl"
-    folder = output.with_name(output.name + ".shards") if one_file else output
+    folder = shards_folder(output)
+    one_file = folder != output
     stream = read_articles(source)
+    if not stream.total:
+        if not allow_empty:
+            raise WorkbenchError("holds no articles, so nothing was predicted; --allow-empty accepts that and writes an empty output", path=source)
+        if one_file:
+            write_records(output, [])
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+        typer.secho(f"warning: {source} holds no articles; wrote an empty output", fg=typer.colors.YELLOW, err=True)
+        return
     run = predict_to_shards(
         model, stream.articles, folder, source=str(source.resolve()), total=stream.total,
-        cluster=cluster, workers=workers, shard_size=shard_size, gpu_id=gpu_id,
+        cluster=cluster, workers=workers, shard_size=shard_size, overwrite=overwrite, verbose=verbose, gpu_id=gpu_id,
     )
     kept = f", {run.reused} kept from an earlier run" if run.reused else ""
     typer.echo(
@@ -46,7 +62,7 @@ def predict(
     )
     if one_file:
         count = write_records(output, read_shards(folder))
-        shutil.rmtree(folder)
+        remove_dir(folder)
         typer.echo(f"wrote {words.count(count, 'predicted document')} to {output}")
     else:
         typer.echo(f"shards in {folder}")

@@ -11,7 +11,12 @@ import typer
 
 from workbench.cli._common import ENCODER, GPU_ID, TRANSFORMER, clean_errors, encoder_options
 
-app = typer.Typer(help="Train pipelines from the configs in configs/ (from a base model by default).", no_args_is_help=True)
+HELP = (
+    "Train pipelines from the configs in configs/ (from a base model by default).\n\n"
+    "The options belong to each command: `workbench train all --help` (or `ner --help`, `rel --help`) lists them, "
+    "e.g. --base-model, --select-on-train, --target-precision, and spaCy overrides such as --training.max_steps 200."
+)
+app = typer.Typer(help=HELP, no_args_is_help=True)
 
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 BASE_MODEL = typer.Option(

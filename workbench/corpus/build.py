@@ -10,6 +10,7 @@ for 100,000 articles and 1.16 GiB for a million.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,9 @@ from workbench.corpus.dedupe import (
 )
 from workbench.corpus.ingest import dumps_meta, iter_shards, text_sha256
 from workbench.corpus.split import assign_splits, load_assignments, save_assignments
-from workbench.corpus.store import CorpusWriter
+from workbench.corpus.store import BUILD_NOTES, CorpusWriter
 from workbench.errors import WorkbenchError
+from workbench.fileio import sha256_of_files
 from workbench.yamlconfig import load_optional_yaml_model
 
 log = logging.getLogger(__name__)
@@ -130,11 +132,12 @@ def _near_pairs(survey: _Survey, finder: NearDuplicateFinder) -> list[NearDuplic
     return sorted(pairs, key=lambda p: (p.a, p.b))
 
 
-def _write(config: CorpusConfig, survey: _Survey, splits: dict[str, str], group_of: dict[str, str]) -> int:
+def _write(config: CorpusConfig, survey: _Survey, splits: dict[str, str], group_of: dict[str, str], notes: dict) -> int:
     writer = CorpusWriter(config.output)
     try:
         with tqdm(total=len(splits), desc="corpus: write", unit="article", disable=None) as bar:
-            for shard in iter_shards(config.sources, config.shard_size):
+            # The second pass: what the first pass said about the sources is not said again.
+            for shard in iter_shards(config.sources, config.shard_size, say_fields=False):
                 for a in shard:
                     if splits.get(a.doc_id) is None or survey.kept.get(text_sha256(a.text)) != a.doc_id:
                         continue
@@ -150,11 +153,31 @@ def _write(config: CorpusConfig, survey: _Survey, splits: dict[str, str], group_
     except BaseException:
         writer.abandon()
         raise
-    writer.finish()
+    writer.finish(notes)
     return writer.count
 
 
+def _note_unfinished_build(config: CorpusConfig) -> None:
+    """Say so when the build in place was made with another lock file: a build stopped after saving the lock, or the lock changed."""
+    notes_path = Path(config.output) / BUILD_NOTES
+    if not notes_path.exists() or not Path(config.splits_file).exists():
+        return
+    try:
+        notes = json.loads(notes_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a damaged note only loses this warning: the build replaces it
+        return
+    if not isinstance(notes, dict) or notes.get("splits_file") != config.splits_file:
+        return
+    if notes.get("splits_sha256") != sha256_of_files([config.splits_file]):
+        log.warning(
+            "%s was built with another %s (a build stopped after saving the lock file, or the lock file was changed): "
+            "this build brings them together",
+            config.output, config.splits_file,
+        )
+
+
 def build_corpus(config: CorpusConfig) -> BuildResult:
+    _note_unfinished_build(config)
     finder = NearDuplicateFinder(config.minhash())
     survey = _survey(config, finder)
     if not survey.seen:
@@ -167,8 +190,11 @@ def build_corpus(config: CorpusConfig) -> BuildResult:
     counts = {name: sum(1 for s in splits.values() if s == name) for name in ("train", "dev", "test")}
     # Stored so that later steps (cross-validation folds) keep a group together without recomputing it.
     group_of = {doc_id: name for name, members in groups.items() for doc_id in members}
-    documents = _write(config, survey, dict(splits), group_of)
-    # Articles that left the corpus keep their lock entry, so they return to
-    # the same split if they come back.
+    # The lock file first, the build after it. The lock only gains entries, so at every moment each
+    # article of the build in place (old or new) has its split locked; a build killed in between
+    # leaves new articles locked before they are built, and the next build gives them those splits.
+    # Articles that left the corpus keep their lock entry, so they return to the same split if they come back.
     save_assignments(config.splits_file, {**previous, **splits}, config.ratios, config.seed)
+    notes = {"splits_file": config.splits_file, "splits_sha256": sha256_of_files([config.splits_file])}
+    documents = _write(config, survey, dict(splits), group_of, notes)
     return BuildResult(documents, counts, survey.exact_duplicates(), pairs, len(groups))

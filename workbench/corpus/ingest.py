@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from workbench import words
 from workbench.errors import WorkbenchError
 from workbench.records import iter_json_lines
+
+log = logging.getLogger(__name__)
 
 # A leading metadata header such as " date 2026-03-04 " belongs to the article's
 # metadata, not its text; the text after it is kept byte for byte.
@@ -60,7 +65,8 @@ def check_not_empty(text: str, path: Path, line: int | None = None, where: str =
         raise WorkbenchError(f"empty article{where}: no text, or only whitespace", path=path, line=line)
 
 
-def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> RawArticle:
+def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> tuple[RawArticle, str]:
+    """The article of one JSONL line or dataset row, and the field its text came from."""
     text_key = next((k for k in _TEXT_FIELDS if isinstance(row.get(k), str)), None)
     if text_key is None:
         raise WorkbenchError(f"no text field (one of {', '.join(_TEXT_FIELDS)})", path=path, line=line)
@@ -71,63 +77,83 @@ def _article_from_row(row: dict, source: str, path: Path, line: int | None) -> R
     doc_id = str(row[id_key]) if id_key else text_sha256(text)[:16]
     date = row.get("date")
     meta = {k: v for k, v in row.items() if k not in (text_key, id_key, "date")}
-    return RawArticle(doc_id=doc_id, text=text, source=source, date=str(date) if date else None, meta=meta)
+    return RawArticle(doc_id=doc_id, text=text, source=source, date=str(date) if date else None, meta=meta), text_key
 
 
-def read_jsonl(path: Path) -> Iterator[RawArticle]:
+def _say_text_fields(path: Path, fields: Counter) -> None:
+    """`text` is the documented field; articles whose text came from `content` or `body` are said so, per file."""
+    for name, count in sorted(fields.items()):
+        if name != "text":
+            log.warning("%s: %s no 'text' field; read the text from %r", path, words.count(count, "article has", "articles have"), name)
+
+
+def read_jsonl(path: Path, say_fields: bool = True) -> Iterator[RawArticle]:
+    fields = Counter()
     for number, obj, problem in iter_json_lines(path):
         if problem:
             raise WorkbenchError(problem, path=path, line=number)
         if not isinstance(obj, dict):
             raise WorkbenchError("expected a JSON object", path=path, line=number)
-        yield _article_from_row(obj, f"{path}:{number}", path, number)
+        article, field_name = _article_from_row(obj, f"{path}:{number}", path, number)
+        fields[field_name] += 1
+        yield article
+    if say_fields:
+        _say_text_fields(path, fields)
 
 
 def is_hf_dataset_dir(path: Path) -> bool:
     return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists())
 
 
-def read_hf_dataset(path: Path) -> Iterator[RawArticle]:
+def read_hf_dataset(path: Path, say_fields: bool = True) -> Iterator[RawArticle]:
     from datasets import DatasetDict, load_from_disk
 
     data = load_from_disk(str(path))
     parts = data.items() if isinstance(data, DatasetDict) else [(None, data)]
+    fields = Counter()
     for part_name, part in parts:
         index = 0
         # Arrow batches: one batch of rows in memory, however large the dataset.
         for batch in part.iter(batch_size=1000):
             for values in zip(*batch.values()):
                 source = f"{path}[{part_name}:{index}]" if part_name else f"{path}[{index}]"
-                yield _article_from_row(dict(zip(batch, values)), source, path, None)
+                article, field_name = _article_from_row(dict(zip(batch, values)), source, path, None)
+                fields[field_name] += 1
+                yield article
                 index += 1
+    if say_fields:
+        _say_text_fields(path, fields)
 
 
-def read_source(path: str | Path) -> Iterator[RawArticle]:
-    """Yield the articles of one file, a folder of files, or a saved Hugging Face dataset."""
+def read_source(path: str | Path, say_fields: bool = True) -> Iterator[RawArticle]:
+    """Yield the articles of one file, a folder of files, or a saved Hugging Face dataset.
+
+    say_fields: warn, per file, about articles whose text came from `content` or `body`, not `text`.
+    """
     path = Path(path)
     if not path.exists():
         raise WorkbenchError("no such file or folder", path=path)
     if is_hf_dataset_dir(path):
-        yield from read_hf_dataset(path)
+        yield from read_hf_dataset(path, say_fields)
     elif path.is_dir():
         for child in sorted(path.iterdir()):
             if child.name.startswith(".") or child.name.lower() == "readme.md":
                 continue
             if child.suffix in (".txt", ".jsonl") or is_hf_dataset_dir(child):
-                yield from read_source(child)
+                yield from read_source(child, say_fields)
     elif path.suffix == ".txt":
         yield read_txt(path)
     elif path.suffix == ".jsonl":
-        yield from read_jsonl(path)
+        yield from read_jsonl(path, say_fields)
     else:
         raise WorkbenchError("unsupported input: expected .txt, .jsonl or a saved Hugging Face dataset", path=path)
 
 
-def iter_shards(paths: list[str | Path], size: int = 10_000) -> Iterator[list[RawArticle]]:
+def iter_shards(paths: list[str | Path], size: int = 10_000, say_fields: bool = True) -> Iterator[list[RawArticle]]:
     """The articles of all sources, in lists of at most `size`: memory is bounded by a shard, not the corpus."""
     shard: list[RawArticle] = []
     for path in paths:
-        for article in read_source(path):
+        for article in read_source(path, say_fields):
             shard.append(article)
             if len(shard) >= size:
                 yield shard

@@ -12,10 +12,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
-from workbench.fileio import replace_dir, staging_dir, write_json, write_jsonl
+from workbench.fileio import staged_dir, staging_dir, write_errors, write_json, write_jsonl
 
 COLUMNS = ("doc_id", "text", "sha256", "split", "group", "source", "date", "meta")
 _DATA_FILE = "data-00000-of-00001.arrow"
+# What a build agrees with (the split lock file's sha256), beside the dataset's own files.
+BUILD_NOTES = "build.json"
 # Rows per batch in a run file: the merge holds one batch per run (50 runs at a million articles).
 _RUN_BATCH = 200
 
@@ -54,25 +56,24 @@ class CorpusWriter:
         self._rows.sort(key=itemgetter("doc_id"))
         path = self._scratch / f"run-{len(self._runs):05d}.arrow"
         schema = pa.schema([(name, pa.string()) for name in COLUMNS])
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+        with write_errors(self.path), pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
             for start in range(0, len(self._rows), _RUN_BATCH):
                 writer.write_batch(pa.RecordBatch.from_pylist(self._rows[start : start + _RUN_BATCH], schema=schema))
         self._runs.append(path)
         self._rows = []
 
-    def finish(self) -> None:
-        self._spill()
-        staging = staging_dir(self.path)
+    def finish(self, notes: dict | None = None) -> None:
+        """Merge the runs into the dataset and swap it in whole; `notes` go with it, as build.json."""
         try:
-            # Sorted by id: the same articles give the same dataset, whatever the input order.
-            merged = heapq.merge(*(_read_run(run) for run in self._runs), key=itemgetter("doc_id"))
-            write_dataset(staging, tqdm(merged, total=self.count, desc="corpus: store", unit="article", disable=None))
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            self._spill()
+            with staged_dir(self.path) as staging:
+                # Sorted by id: the same articles give the same dataset, whatever the input order.
+                merged = heapq.merge(*(_read_run(run) for run in self._runs), key=itemgetter("doc_id"))
+                write_dataset(staging, tqdm(merged, total=self.count, desc="corpus: store", unit="article", disable=None))
+                if notes is not None:
+                    write_json(staging / BUILD_NOTES, notes)
         finally:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        replace_dir(staging, self.path)
 
     def abandon(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from workbench.annotation_files import ANNOTATOR_DIR
 from workbench.doccano.annotators import ensure_member
 from workbench.doccano.client import DoccanoSession, connect
 from workbench.doccano.config import Credentials
-from workbench.doccano.pull import ANNOTATORS_DIR, pull
+from workbench.doccano.pull import pull
 from workbench.doccano.push import Article, ensure_project, push_articles, records_predictor
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
@@ -255,8 +256,8 @@ def run_load(admin: DoccanoSession, scheme: LabelScheme, annotators: int, second
         elapsed = time.monotonic() - started
         with tempfile.TemporaryDirectory(prefix="workbench-load-") as tmp:
             result = pull(admin, LOAD_PROJECT, Path(tmp), scheme, name="load", include_unconfirmed=True, allow_invalid=True)
-            snapshot = {name: read_records(result.path / ANNOTATORS_DIR / f"{name}.jsonl")
-                        for name in sessions if (result.path / ANNOTATORS_DIR / f"{name}.jsonl").exists()}
+            snapshot = {name: read_records(result.path / ANNOTATOR_DIR / f"{name}.jsonl")
+                        for name in sessions if (result.path / ANNOTATOR_DIR / f"{name}.jsonl").exists()}
     finally:
         if not keep:
             admin.delete_project(project.id)

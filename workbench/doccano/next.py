@@ -24,7 +24,7 @@ from workbench.doccano.client import DoccanoSession, Project
 from workbench.doccano.config import DoccanoSettings
 from workbench.doccano.push import Article, Predictor, PushResult, push
 from workbench.errors import WorkbenchError
-from workbench.fileio import staging_dir, write_json
+from workbench.fileio import remove_stale, staging_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, write_records
 
@@ -47,15 +47,17 @@ def unannotated(articles: Sequence[Article], in_project: Iterable[str], annotate
 
 
 def annotated_doc_ids(paths: Iterable[str | Path]) -> set[str]:
-    """doc_ids in canonical annotation files, or in every *.jsonl under a folder (gold, snapshots)."""
+    """doc_ids in annotation files and snapshot folders (annotation_files), or in every *.jsonl under any other folder.
+
+    The other folders are collections, such as the defaults annotations/gold and annotations/snapshots.
+    """
+    from workbench.annotation_files import annotation_paths, is_snapshot
     from workbench.records import iter_records
 
     ids: set[str] = set()
     for path in map(Path, paths):
-        if not path.exists():
-            raise WorkbenchError("no such annotation file or folder", path=path)
-        files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
-        for file in files:
+        collection = path.is_dir() and not is_snapshot(path)
+        for file in sorted(path.rglob("*.jsonl")) if collection else annotation_paths([path]):
             ids.update(record.doc_id for _, record in iter_records(file))
     return ids
 
@@ -108,6 +110,7 @@ def push_next(
     predict = recording(model_predictor(model), sent) if model is not None else None
     now = datetime.now(timezone.utc)
     final = Path(settings.pushes) / record_name(settings.project, now)
+    remove_stale(settings.pushes)  # staging a killed run left under another record's name
     if final.exists():
         raise WorkbenchError("a push record of this name exists already; try again in a second", path=final)
     staging = staging_dir(final)

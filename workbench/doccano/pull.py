@@ -32,17 +32,17 @@ from pathlib import Path, PurePosixPath
 from tqdm import tqdm
 
 import workbench
+from workbench.annotation_files import ANNOTATOR_DIR, MANIFEST
 from workbench.annotations.validate import Problem, validate_files
 from workbench.doccano.client import DoccanoSession
 from workbench.doccano.config import public_url
 from workbench.errors import WorkbenchError
-from workbench.fileio import sha256_of_files, staging_dir, write_json
+from workbench.fileio import remove_stale, sha256_of_files, staging_dir, write_json
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict, write_records
 
 MAX_BYTES = 1 << 30
 MAX_FILES = 10_000
-ANNOTATORS_DIR = "annotators"
 _MEMBER_FILE = re.compile(r"[\w.@+-]+\.jsonl")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -223,7 +223,7 @@ def build_manifest(root: Path, base: dict, records: dict[str, list[AnnotatedDoc]
         user: {"documents": len(docs), "entities": sum(len(d.entities) for d in docs), "relations": sum(len(d.relations) for d in docs)}
         for user, docs in sorted(records.items())
     }
-    files = {f"{ANNOTATORS_DIR}/{user}.jsonl": sha256_of_files([root / ANNOTATORS_DIR / f"{user}.jsonl"]) for user in sorted(records)}
+    files = {f"{ANNOTATOR_DIR}/{user}.jsonl": sha256_of_files([root / ANNOTATOR_DIR / f"{user}.jsonl"]) for user in sorted(records)}
     return {
         "project": base["project"],
         "project_id": base["project_id"],
@@ -251,16 +251,16 @@ def write_snapshot(
     staging = staging_dir(final)
     try:
         for user, docs in records.items():
-            write_records(staging / ANNOTATORS_DIR / f"{user}.jsonl", docs)
+            write_records(staging / ANNOTATOR_DIR / f"{user}.jsonl", docs)
         problems = []
         for user in sorted(records):
             # One file at a time: every annotator has the same documents, which is no duplicate.
-            found, _ = validate_files([staging / ANNOTATORS_DIR / f"{user}.jsonl"], scheme, corpus)
-            problems += [replace(p, path=f"{ANNOTATORS_DIR}/{user}.jsonl") for p in found]
+            found, _ = validate_files([staging / ANNOTATOR_DIR / f"{user}.jsonl"], scheme, corpus)
+            problems += [replace(p, path=f"{ANNOTATOR_DIR}/{user}.jsonl") for p in found]
         if problems and not allow_invalid:
             return PullResult(None, None, problems, 0)
         manifest = build_manifest(staging, base, records)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / MANIFEST, manifest)
         publish_dir(staging, final)
         return PullResult(final, manifest, problems, 0)
     finally:
@@ -290,6 +290,8 @@ def pull(
         raise WorkbenchError(f"Doccano at {session.url} has no project {project_name!r}; run `workbench doccano push` first")
     now = datetime.now(timezone.utc)
     final = Path(snapshots) / check_snapshot_name(name or snapshot_name(project.name, now))
+    # Each snapshot has a new name, so its staging folder is not the one a killed pull left: clear them all.
+    remove_stale(snapshots)
     if final.exists():
         raise WorkbenchError("snapshot exists already; snapshots are never overwritten, choose another --name", path=final)
     exports = (True, False) if include_unconfirmed else (True,)

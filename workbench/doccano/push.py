@@ -37,14 +37,16 @@ META_KEYS = ("split", "sha256")
 
 @dataclass(frozen=True)
 class PushCounts:
+    # New articles uploaded, and the asked-for articles the project had before the push
+    # (refreshed or not: refreshing replaces an example, it does not add an article).
     uploaded: int
     already_there: int
     duplicates_removed: int
     # Pre-annotations in the uploaded (or refreshed) articles.
     spans: int = 0
     relations: int = 0
-    # With predictions: articles already in the project whose pre-annotations were replaced,
-    # and those that were left as they were (not asked to refresh, or an annotator has started).
+    # With predictions, of the articles already there: those whose pre-annotations were
+    # replaced, and those left as they were (not asked to refresh, or an annotator has started).
     refreshed: int = 0
     predictions_skipped: int = 0
 
@@ -174,7 +176,7 @@ def push_articles(
             bar.update(len(batch))
     removed = remove_duplicates(session, project.id)
     skipped = len(there) - len(stale) if predict is not None else 0
-    return PushCounts(len(todo), len(there) - len(stale), removed, spans, relations, len(stale), skipped)
+    return PushCounts(len(todo), len(there), removed, spans, relations, len(stale), skipped)
 
 
 def duplicate_examples(examples) -> list[int]:

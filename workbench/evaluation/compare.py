@@ -5,9 +5,9 @@ otherwise it is within noise. Non-overlap of two intervals is a cautious test: a
 small change can sit within noise, a change called worse very rarely is not.
 
 Some changes cannot be told at all ("cannot tell"): when a run rests on fewer documents than
-the minimum (5 by default), when an interval is degenerate (lo = hi, as resampling two or
-three documents often gives), when a run has no interval, or when a figure is undefined in
-one run. A gate (`--fail-on-regression`) fails closed on those: an F1 that fell without the
+the minimum (by default 10, below which evaluate gives no interval), when an interval is
+degenerate (lo = hi, as when every document has the same figure), when a run has no
+interval, or when a figure is undefined in one run. A gate (`--fail-on-regression`) fails closed on those: an F1 that fell without the
 evidence to tell is a failure unless the user accepts thin evidence.
 
 Runs scored on different gold files (their metrics.json record its sha256) are not compared.
@@ -19,11 +19,13 @@ import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.evaluation.bootstrap import MIN_INTERVAL_DOCUMENTS
 from workbench.evaluation.report import Report, pct, pct_ci
 from workbench.words import count
 
 METRICS = ("precision", "recall", "f1")
-MIN_DOCUMENTS = 5
+# Fewer documents than evaluate needs for an interval at all (bootstrap.MIN_INTERVAL_DOCUMENTS).
+MIN_DOCUMENTS = MIN_INTERVAL_DOCUMENTS
 CANNOT_TELL = "cannot tell"
 TASKS = (("ner", "Entities (NER)"), ("rel", "Relations, end to end"), ("rel_gold_entities", "Relations on gold entities"))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.annotation_files import read_gold
 from workbench.docs import doc_to_record, record_to_doc
 from workbench.errors import WorkbenchError
 from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
@@ -25,7 +26,7 @@ from workbench.evaluation.matching import (
 )
 from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, read_records
+from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach, relation_reach
 
 RELATION_CAUSES = ("entities", "relation_model")
@@ -114,6 +115,9 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     # What was scored against what (evaluation.provenance.describe_provenance); None: not recorded.
     provenance: dict | None = None
+    # Whether evaluated documents chose the model's checkpoint and thresholds (note_selection_documents):
+    # {"checked": bool, "documents": [those doc_ids] or None when the model does not say}; None: not asked.
+    selection: dict | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -132,6 +136,29 @@ class Evaluation:
             self.notes.append(
                 f"{len(train)} of the {len(self.doc_ids)} evaluated documents are training documents "
                 f"({', '.join(train)}): figures on them are optimistic, as the model (and the gazetteer baseline) learnt from them"
+            )
+
+    def note_selection_documents(self, chosen_on: list[str] | None) -> None:
+        """Say which evaluated documents training chose the model's checkpoints (and relation thresholds) on.
+
+        chosen_on: the documents it chose them on (the model's dev documents, provenance.selection_doc_ids);
+        None when the model does not record them, which is said too.
+        """
+        what = "checkpoints and relation thresholds" if self.scores.rel is not None else "checkpoint"
+        if chosen_on is None:
+            self.selection = {"checked": False, "documents": None}
+            self.notes.append(
+                f"the model does not record the documents its {what} were chosen on (meta.json), so whether any "
+                "evaluated document was among them cannot be checked"
+            )
+            return
+        scored = [d for d in self.doc_ids if d in set(chosen_on)]
+        self.selection = {"checked": True, "documents": scored}
+        if scored:
+            self.notes.append(
+                f"{len(scored)} of the {len(self.doc_ids)} evaluated documents ({', '.join(scored)}) chose the model's "
+                f"{what} in training (its dev documents): figures on them are optimistic. `workbench crossval` scores "
+                "every gold document with a model that chose nothing on it"
             )
 
     @property
@@ -175,6 +202,8 @@ class Evaluation:
             metrics["baselines"] = {
                 name: baseline.metrics(self.scheme, self.bootstrap) for name, baseline in self.baselines.items()
             }
+        if self.selection is not None:
+            metrics["selection"] = self.selection
         if self.notes:
             metrics["notes"] = list(self.notes)
         return metrics
@@ -183,8 +212,8 @@ class Evaluation:
 def select_gold(
     gold_paths: list[str | Path], split: str | list[str] | None, corpus: dict[str, dict] | None
 ) -> list[AnnotatedDoc]:
-    """The gold records, or only those of the given corpus split(s)."""
-    records = [r for path in gold_paths for r in read_records(path)]
+    """The gold records (annotation_files.read_gold), or only those of the given corpus split(s)."""
+    records = read_gold(gold_paths)
     splits = [split] if isinstance(split, str) else list(split or [])
     if not splits:
         return records

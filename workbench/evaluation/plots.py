@@ -1,14 +1,54 @@
 """The evaluation plots, as PNG files: per-label scores, label confusion, relation thresholds, systems, learning curve.
 
 Every plot is written with a fixed (empty) software stamp, so the same figures give the same bytes.
+In the report's plots a colour stands for one contender (CONTENDER_COLORS) wherever it
+appears; what differs within a contender (precision and recall, a narrower set of labels)
+is drawn with hatching or a line style, never with another colour.
 """
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.plotting import pyplot as _pyplot
 from workbench.plotting import save_png
+
+
+def on_gold_entities(contender: str) -> str:
+    """The contender's relation step alone, on the gold entities: a contender of its own."""
+    return f"{contender} on gold entities"
+
+
+MODEL = "model"
+MODEL_ON_GOLD_ENTITIES = on_gold_entities(MODEL)
+# Okabe and Ito's colour-blind-safe palette: one colour per contender, in every plot of the report.
+CONTENDER_COLORS = {
+    MODEL: "#0072B2",
+    MODEL_ON_GOLD_ENTITIES: "#56B4E9",
+    "gazetteer": "#E69F00",
+    on_gold_entities("gazetteer"): "#D55E00",
+    "en_core_web_sm": "#009E73",
+}
+# For a baseline added later: chosen by its name, so that it too has one colour in every plot.
+OTHER_COLORS = ("#CC79A7", "#000000", "#999999")
+# The second series of one contender (recall beside precision, or fewer labels): its colour, hatched.
+HATCH = "////"
+
+
+def contender_color(contender: str) -> str:
+    return CONTENDER_COLORS.get(contender) or OTHER_COLORS[zlib.crc32(contender.encode()) % len(OTHER_COLORS)]
+
+
+@dataclass(frozen=True)
+class SystemBars:
+    """One system's bars in a model-and-baselines plot."""
+
+    label: str  # legend text
+    scores: dict  # task metrics with "micro" and "ci"
+    contender: str  # its colour's key (CONTENDER_COLORS)
+    hatched: bool = False  # the contender scored on fewer labels (the model on a baseline's labels)
 
 
 def _save(fig, path: Path) -> None:
@@ -40,10 +80,12 @@ def plot_per_label(scores: dict, path: Path) -> None:
     xs = range(len(labels))
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels)), 3.2))
     width = 0.38
-    for offset, metric in ((-width / 2, "precision"), (width / 2, "recall")):
+    # The model's figures: its colour, recall hatched.
+    color = contender_color(MODEL)
+    for offset, metric, style in ((-width / 2, "precision", {"color": color}), (width / 2, "recall", _hatched(color))):
         values = _heights([per_label[l][metric] for l in labels])
         yerr = _error_bars(values, [(ci.get(l) or {}).get(metric) for l in labels])
-        ax.bar([x + offset for x in xs], values, width, yerr=yerr, capsize=2, label=metric)
+        ax.bar([x + offset for x in xs], values, width, yerr=yerr, capsize=2, label=f"model's {metric}", **style)
     ax.set_xticks(list(xs), [f"{l}\n(n={per_label[l]['support']})" for l in labels], fontsize=8)
     # Headroom above 1 keeps the legend off the bars.
     ax.set_ylim(0, 1.22)
@@ -87,10 +129,12 @@ def plot_threshold_curves(cells: dict, n_gold: dict, thresholds: dict, path: Pat
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.6 * rows), squeeze=False)
+    # The relation model alone on gold entities: its colour, recall dashed.
+    color = contender_color(MODEL_ON_GOLD_ENTITIES)
     for ax, (title, scored, gold, threshold) in zip(axes.flat, panels):
         points = [score_at(scored, gold, t) for t in grid]
-        ax.plot(grid, [p.precision for p in points], label="precision")
-        ax.plot(grid, [p.recall for p in points], label="recall")
+        ax.plot(grid, [p.precision for p in points], color=color, label="precision")
+        ax.plot(grid, [p.recall for p in points], color=color, linestyle=":", linewidth=2, label="recall")
         if threshold is not None:
             ax.axvline(threshold, color="grey", linestyle="--", linewidth=1, label=f"model's threshold {threshold:.2f}")
         ax.set_title(f"{title} (gold {gold})", fontsize=9)
@@ -104,20 +148,24 @@ def plot_threshold_curves(cells: dict, n_gold: dict, thresholds: dict, path: Pat
     _save(fig, path)
 
 
-def plot_systems(rows: list[tuple[str, dict]], title: str, path: Path) -> None:
-    """Precision, recall and F1 of several systems side by side, with intervals where there are any.
+def _hatched(color: str) -> dict:
+    """Bar style of the second series of one contender: white with its colour's hatching and edge."""
+    return {"color": "white", "edgecolor": color, "hatch": HATCH}
 
-    rows: (system name, task metrics with "micro" and "ci").
-    """
+
+def plot_systems(rows: list[SystemBars], title: str, path: Path) -> None:
+    """Precision, recall and F1 of several systems side by side, each in its contender's colour, with intervals where there are any."""
     plt = _pyplot()
     metrics = ("precision", "recall", "f1")
     fig, ax = plt.subplots(figsize=(max(5.5, 1.6 * len(rows) + 2), 3.2))
     width = 0.8 / len(rows)
-    for k, (name, scores) in enumerate(rows):
-        values = _heights([scores["micro"][m] for m in metrics])
-        intervals = [((scores.get("ci") or {}).get("micro") or {}).get(m) for m in metrics]
+    for k, row in enumerate(rows):
+        values = _heights([row.scores["micro"][m] for m in metrics])
+        intervals = [((row.scores.get("ci") or {}).get("micro") or {}).get(m) for m in metrics]
         xs = [x - 0.4 + width * (k + 0.5) for x in range(len(metrics))]
-        ax.bar(xs, values, width, yerr=_error_bars(values, intervals), capsize=2, label=name)
+        color = contender_color(row.contender)
+        style = _hatched(color) if row.hatched else {"color": color}
+        ax.bar(xs, values, width, yerr=_error_bars(values, intervals), capsize=2, label=row.label, **style)
     ax.set_xticks(range(len(metrics)), ["precision", "recall", "F1"])
     ax.set_ylim(0, 1.05)
     ax.set_title(title, fontsize=10)

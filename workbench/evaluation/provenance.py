@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from workbench.annotation_files import annotation_paths
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
 
@@ -50,6 +51,24 @@ def _training(meta: dict) -> dict:
     }
 
 
+def selection_doc_ids(model_meta: dict) -> list[str] | None:
+    """The documents training chose the model's checkpoint and relation thresholds on (its dev DocBin); None if unknown.
+
+    `workbench train` records them in meta.json; for a model trained before it did, the dev
+    DocBin it names is read, if it is still the one whose sha256 the model recorded.
+    """
+    from workbench.docs import docbin_doc_ids
+
+    meta = model_meta.get("workbench")
+    dev = ((meta.get("training") or {}).get("dev") if isinstance(meta, dict) else None) or {}
+    if isinstance(dev.get("doc_ids"), list):
+        return [str(d) for d in dev["doc_ids"]]
+    path, sha = dev.get("path"), dev.get("sha256")
+    if path and sha and Path(path).is_file() and sha256_of_files([path]) == sha:
+        return [str(d) for d in docbin_doc_ids(path)]
+    return None
+
+
 def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: Iterable[str | Path]) -> dict:
     """model_meta: the pipeline's meta.json (nlp.meta)."""
     import spacy
@@ -68,7 +87,7 @@ def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: It
         },
         "training": _training(meta),
         "config_sha256": meta.get("config_sha256") or UNKNOWN,
-        "gold": {"paths": gold_paths, "sha256": sha256_of_files(gold_paths)},
+        "gold": {"paths": gold_paths, "sha256": sha256_of_files(annotation_paths(gold_paths))},
         "versions": {"workbench": __version__, "spacy": spacy.__version__},
         "date": report_date(),
     }

@@ -13,7 +13,7 @@ from typing import Callable
 from workbench.evaluation import plots
 from workbench.evaluation.evaluate import Evaluation
 from workbench.evaluation.provenance import provenance_rows
-from workbench.fileio import atomic_open, write_json
+from workbench.fileio import atomic_open, check_replaceable, staged_dir, write_json
 from workbench.words import count
 
 CLASS_MEANING = {
@@ -104,10 +104,11 @@ def _intro(report: Report, evaluation: Evaluation, metrics: dict) -> None:
         )
     elif boot["samples"]:
         report.p(
-            f"**No confidence intervals:** these figures rest on {count(n, 'document')}. Resampling "
-            "fewer than two documents always returns the same figures, so an interval would look falsely "
-            "precise; read every figure as one document's result. For intervals, evaluate on more documents "
-            "(e.g. `--split dev --split test`)."
+            f"**No confidence intervals:** these figures rest on {count(n, 'document')}, fewer than "
+            f"{boot['min_documents']}. A bootstrap interval over so few documents never reaches past the lowest and "
+            "highest of the documents' own figures, so it looks precise and is not (with 2 documents it holds the true "
+            "figure at most half the time); read every figure as these documents' result. "
+            f"{_capitalised(interval_advice(metrics))}."
         )
     else:
         report.p("No confidence intervals: the bootstrap was turned off (`--bootstrap 0`).")
@@ -115,29 +116,47 @@ def _intro(report: Report, evaluation: Evaluation, metrics: dict) -> None:
         report.p(f"Note: {note}.")
 
 
-def _system_rows(metrics: dict) -> tuple[list[list[str]], list[list[str]], list[tuple], list[tuple]]:
-    """Rows of the NER and relation comparison tables, and (name, scores) pairs for their plots."""
+def interval_advice(metrics: dict) -> str | None:
+    """What gives figures with intervals, when the evaluation had too few documents for them; None when it had enough."""
+    boot = metrics["bootstrap"]
+    if boot["intervals"] or not boot["samples"]:
+        return None
+    minimum = boot["min_documents"]
+    if "crossval" in metrics:
+        return f"intervals need at least {minimum} gold documents: annotate more"
+    return (
+        "for figures on every gold document, each predicted by a model that neither trained nor chose anything on it, "
+        f"and intervals from {minimum} documents on, cross-validate: `workbench crossval GOLD -o DIR`"
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _system_rows(metrics: dict) -> tuple[list[list[str]], list[list[str]], list[plots.SystemBars], list[plots.SystemBars]]:
+    """Rows of the NER and relation comparison tables, and the bars of their plots."""
     n_labels = len(metrics["ner"]["per_label"])
     ner_rows, rel_rows, ner_plot, rel_plot = [], [], [], []
 
-    def add(rows, plot, name, scope, scores):
+    def add(rows, plot, name, scope, scores, contender, hatched=False):
         micro, ci = scores["micro"], (scores.get("ci") or {}).get("micro") or {}
         rows.append([name, scope, *(pct_ci(micro[m], ci.get(m)) for m in ("precision", "recall", "f1")), str(micro["tp"]), str(micro["fp"]), str(micro["fn"])])
-        plot.append((f"{name.strip('*')} ({scope})", scores))
+        plot.append(plots.SystemBars(f"{name.strip('*')} ({scope})", scores, contender, hatched))
 
-    add(ner_rows, ner_plot, "**model**", f"all {n_labels} labels", metrics["ner"])
+    add(ner_rows, ner_plot, "**model**", f"all {n_labels} labels", metrics["ner"], plots.MODEL)
     if "rel" in metrics:
-        add(rel_rows, rel_plot, "**model**", "end to end", metrics["rel"])
-        add(rel_rows, rel_plot, "**model**", "gold entities", metrics["rel"]["gold_entities"])
+        add(rel_rows, rel_plot, "**model**", "end to end", metrics["rel"], plots.MODEL)
+        add(rel_rows, rel_plot, "**model**", "gold entities", metrics["rel"]["gold_entities"], plots.MODEL_ON_GOLD_ENTITIES)
     for name, baseline in metrics.get("baselines", {}).items():
         labels = baseline["labels"]
         scope = f"all {n_labels} labels" if len(labels) == n_labels else f"{len(labels)} labels: {', '.join(labels)}"
         if "model_ner" in baseline:
-            add(ner_rows, ner_plot, "model", scope, baseline["model_ner"])
-        add(ner_rows, ner_plot, name, scope, baseline["ner"])
+            add(ner_rows, ner_plot, "model", scope, baseline["model_ner"], plots.MODEL, hatched=True)
+        add(ner_rows, ner_plot, name, scope, baseline["ner"], name)
         if "rel" in baseline:
-            add(rel_rows, rel_plot, name, "end to end", baseline["rel"])
-            add(rel_rows, rel_plot, name, "gold entities", baseline["rel"]["gold_entities"])
+            add(rel_rows, rel_plot, name, "end to end", baseline["rel"], name)
+            add(rel_rows, rel_plot, name, "gold entities", baseline["rel"]["gold_entities"], plots.on_gold_entities(name))
     return ner_rows, rel_rows, ner_plot, rel_plot
 
 
@@ -390,3 +409,19 @@ def write_report(
         with atomic_open(paths["html"]) as fh:
             fh.write(render_html(report, evaluation, out_dir, evaluation.scheme.colors if colors is None else colors))
     return paths
+
+
+def _report_file(entry) -> bool:
+    return entry.is_file() and entry.name.endswith((".json", ".md", ".html", ".png"))
+
+
+def publish_report(evaluation: Evaluation, out_dir: str | Path, **options) -> dict[str, Path]:
+    """write_report into a staging folder that then replaces out_dir: the folder is the old report or the new one, whole.
+
+    A folder holding anything a report does not write is refused, since it would be replaced.
+    """
+    out_dir = Path(out_dir)
+    check_replaceable(out_dir, _report_file, "an evaluation report")
+    with staged_dir(out_dir) as stage:
+        paths = write_report(evaluation, stage, **options)
+    return {key: out_dir / path.name for key, path in paths.items()}

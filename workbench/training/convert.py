@@ -16,13 +16,14 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
+from workbench.annotation_files import annotation_paths, iter_gold
 from workbench.corpus.ingest import text_sha256
 from workbench.corpus.split import SPLITS
 from workbench.docs import record_to_doc
 from workbench.errors import WorkbenchError
-from workbench.fileio import atomic_open, sha256_of_files, write_json
+from workbench.fileio import atomic_open, check_replaceable, sha256_of_files, staged_dir, write_json
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, read_records
+from workbench.records import AnnotatedDoc
 
 MANIFEST = "manifest.json"
 
@@ -73,11 +74,15 @@ def write_docbin(path: Path, nlp, records: list[AnnotatedDoc]) -> Path:
     return path
 
 
+def _written_here(entry) -> bool:
+    return entry.is_file() and (entry.name.endswith(".spacy") or entry.name == MANIFEST)
+
+
 def check_against_scheme(gold_paths: list[str | Path], scheme: LabelScheme) -> None:
     """The first problem `annotations validate` would report (labels, types, signatures, spans), as an error."""
     from workbench.annotations.validate import validate_files
 
-    problems, _ = validate_files(gold_paths, scheme)
+    problems, _ = validate_files(annotation_paths(gold_paths), scheme)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more; `workbench annotations validate` lists them all)" if len(problems) > 1 else ""
@@ -102,16 +107,14 @@ def read_data_manifest(data_dir: str | Path) -> dict | None:
 
 
 def gold_in_corpus(gold_paths: list[str | Path], corpus: dict[str, dict]) -> list[AnnotatedDoc]:
-    """The gold records of all files, each checked against the corpus; a document in two files is an error."""
+    """The gold records of all files and snapshots (annotation_files.iter_gold), each checked against the corpus."""
     records: list[AnnotatedDoc] = []
-    seen: dict[str, str] = {}
-    for path in gold_paths:
-        for record in read_records(path):
+    for path, number, record in iter_gold(gold_paths):
+        try:
             corpus_row(record, corpus, path)
-            if record.doc_id in seen:
-                raise WorkbenchError(f"document is also in {seen[record.doc_id]}", path=path, doc_id=record.doc_id)
-            seen[record.doc_id] = str(path)
-            records.append(record)
+        except WorkbenchError as exc:
+            raise WorkbenchError(exc.message, path=path, line=number, doc_id=record.doc_id) from None
+        records.append(record)
     return records
 
 
@@ -125,22 +128,27 @@ def convert_gold(
     records = gold_in_corpus(gold_paths, corpus)
     by_split = {name: [r for r in records if corpus[r.doc_id]["split"] == name] for name in SPLITS}
     nlp = make_gold_nlp(lang)
-    paths = {name: write_docbin(out_dir / f"{name}.spacy", nlp, by_split[name]) for name in SPLITS}
+    check_replaceable(out_dir, _written_here, "the DocBins and manifest of `workbench data`")
+    paths = {name: out_dir / f"{name}.spacy" for name in SPLITS}
     documents = {n: len(rs) for n, rs in by_split.items()}
     unresolved = sorted(unresolved_conflicts([r for rs in by_split.values() for r in rs]))
     gold = [str(p) for p in gold_paths]
-    manifest = {
-        # One gold file (the usual case) is named as given; several are listed, and their
-        # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
-        "gold": gold[0] if len(gold) == 1 else gold,
-        "gold_sha256": sha256_of_files(gold_paths),
-        "labels": str(labels_path),
-        "labels_sha256": sha256_of_files([labels_path]),
-        "documents": documents,
-        "docbins": {n: {"path": str(p), "sha256": sha256_of_files([p])} for n, p in paths.items()},
-        "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
-    }
-    write_json(out_dir / MANIFEST, manifest)
+    # The folder is staged and swapped in whole: DocBins and manifest always agree, even after a kill.
+    with staged_dir(out_dir) as stage:
+        for name, path in paths.items():
+            write_docbin(stage / path.name, nlp, by_split[name])
+        manifest = {
+            # One gold file (the usual case) is named as given; several are listed, and their
+            # sha256 is that of their bytes one after the other (fileio.sha256_of_files).
+            "gold": gold[0] if len(gold) == 1 else gold,
+            "gold_sha256": sha256_of_files(annotation_paths(gold_paths)),
+            "labels": str(labels_path),
+            "labels_sha256": sha256_of_files([labels_path]),
+            "documents": documents,
+            "docbins": {n: {"path": str(p), "sha256": sha256_of_files([stage / p.name])} for n, p in paths.items()},
+            "unresolved_conflicts": {"count": len(unresolved), "doc_ids": unresolved},
+        }
+        write_json(stage / MANIFEST, manifest)
     return ConversionResult(
         paths,
         documents,

@@ -353,6 +353,8 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
         # Every fold trains the same spec; the last fold's record stands for the configs and base
         # model. Each fold trains on other documents, so training is described per fold.
         pooled.provenance = describe_provenance(model, results[-1].model_meta, gold_paths)
+        # Each fold chose its checkpoint and thresholds on training or inner-dev documents, never on those it scored.
+        pooled.note_selection_documents([])
         pooled.provenance["training"] = {
             "documents": "per fold, the other folds (see folds)",
             "docbin": "folds/fold-N/train.spacy",
@@ -401,12 +403,14 @@ def fold_section(report, metrics: dict) -> None:
 
     crossval, folds = metrics["crossval"], metrics["folds"]
     report.h(2, f"Cross-validation: {count(crossval['folds'], 'fold')}")
+    documents = count(metrics["documents"], "document")
+    intervals = f"with intervals over all {documents}" if metrics["bootstrap"]["intervals"] else f"all {documents} together"
     report.p(
         f"Every gold document was held out once and predicted by the model of its fold, which never saw it; the "
-        f"held-out predictions of all folds are pooled and scored once below, with intervals over all "
-        f"{count(metrics['documents'], 'document')}. Folds are made of corpus groups (near-duplicates and keep_together "
-        f"articles stay in one fold), seed {crossval['seed']}. Checkpoint and thresholds: {crossval['selection']}. "
-        f"Each fold trains a smaller model than one trained on all documents would be, so these figures lean pessimistic."
+        f"held-out predictions of all folds are pooled and scored once below, {intervals}. Folds are made of corpus "
+        f"groups (near-duplicates and keep_together articles stay in one fold), seed {crossval['seed']}. "
+        f"Checkpoint and thresholds: {crossval['selection']}. Each fold trains a smaller model than one trained on all "
+        "documents would be, so these figures lean pessimistic."
     )
     tasks = [task for task in TASKS if task in metrics["folds"][0]]
     titles = {"ner": "NER", "rel": "REL end to end", "rel_gold_entities": "REL on gold entities"}

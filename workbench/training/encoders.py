@@ -190,7 +190,7 @@ def extract_packaged(packaged: PackagedModel, cache: Path | None = None) -> Path
 def use_device(gpu_id: int) -> str:
     """Run thinc (and torch under it) on the CUDA GPU gpu_id, or on the CPU for -1; say which.
 
-    A GPU needs cupy and a CUDA build of torch (docs/transformer.md); where either is
+    A GPU needs cupy and a CUDA build of torch (docs/guide/transformer.md); where either is
     missing, or there is no such GPU, it is one clear error before anything runs.
     """
     if gpu_id < -1:
@@ -203,7 +203,7 @@ def use_device(gpu_id: int) -> str:
     if not has_cupy:
         raise WorkbenchError(
             f"--gpu-id {gpu_id}: no GPU support here (cupy is not installed; a GPU needs cupy and a CUDA build of torch, "
-            "see docs/transformer.md); use --gpu-id -1 for the CPU"
+            "see docs/guide/transformer.md); use --gpu-id -1 for the CPU"
         )
     try:
         require_gpu(gpu_id)

@@ -255,11 +255,19 @@ def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
         "training": {
-            "train": {"path": str(train_path), "sha256": sha256_of_files([train_path]), "documents": _count_docs(train_path)},
-            "dev": {"path": str(dev_path), "sha256": sha256_of_files([dev_path]), "documents": _count_docs(dev_path)},
+            "train": _docbin_record(train_path),
+            # The documents the checkpoint and the relation thresholds were chosen on: evaluate warns when it scores them.
+            "dev": _docbin_record(dev_path),
             "manifest": read_data_manifest(Path(train_path).parent),
         },
     }
+
+
+def _docbin_record(path: Path) -> dict:
+    from workbench.docs import docbin_doc_ids
+
+    doc_ids = docbin_doc_ids(path)
+    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids}
 
 
 def _count_docs(path: Path) -> int:

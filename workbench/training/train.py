@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.fileio import replace_dir, staging_dir
+from workbench.fileio import replace_dir, staging_dir, write_errors
 
 
 def train_from_config(
@@ -27,7 +27,8 @@ def train_from_config(
     all_overrides = {"paths.train": str(train_path), "paths.dev": str(dev_path), **(overrides or {})}
     run_dir = Path(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
-    train(Path(config), run_dir, use_gpu=gpu_id, overrides=all_overrides)
+    with write_errors(run_dir):  # spaCy's checkpoints on a full disk: one line naming the run folder
+        train(Path(config), run_dir, use_gpu=gpu_id, overrides=all_overrides)
     best = run_dir / "model-best"
     if not best.exists():
         raise WorkbenchError("training finished without a model-best", path=run_dir)
