@@ -107,13 +107,33 @@ def gold_docs(records: Iterable[AnnotatedDoc], nlp=None) -> list[Doc]:
     return [nlp(record_to_doc(nlp.make_doc, record)) for record in records]
 
 
+# What a pipe that sets entities assigns; such a pipe would overwrite the gold entities.
+ENTITY_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type")
+
+
+def through_encoders(nlp, docs: list[Doc], before: str = "relation_extractor") -> list[Doc]:
+    """The docs through every pipe before `before` (all pipes, without one) that sets no entities.
+
+    That is sentence boundaries and the shared encoder a relation model may listen to (a
+    transformer, a tok2vec), so a relation component scores gold entities on the sentences and
+    token vectors it would have in the pipeline, not on empty ones.
+    """
+    names = nlp.pipe_names
+    stop = names.index(before) if before in names else len(names)
+    for name, proc in nlp.pipeline[:stop]:
+        if not set(nlp.get_pipe_meta(name).assigns) & set(ENTITY_ANNOTATIONS):
+            docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
+    return docs
+
+
+def gold_entity_docs(nlp, records: Iterable[AnnotatedDoc]) -> list[Doc]:
+    """The records as Docs with their gold entities and relations, through the pipeline's encoders (`through_encoders`)."""
+    return through_encoders(nlp, [record_to_doc(nlp.make_doc, record) for record in records])
+
+
 def gold_entity_doc(nlp, record: AnnotatedDoc) -> Doc:
-    """The record as a Doc with its gold entities and relations, and sentence boundaries from the pipeline."""
-    doc = record_to_doc(nlp.make_doc, record)
-    for name in ("sentencizer", "senter"):
-        if name in nlp.pipe_names:
-            doc = nlp.get_pipe(name)(doc)
-    return doc
+    """One record as `gold_entity_docs` makes it."""
+    return gold_entity_docs(nlp, [record])[0]
 
 
 def write_docbin(path: str | Path, docs: Iterable[Doc]) -> Path:

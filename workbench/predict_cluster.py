@@ -32,6 +32,7 @@ from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open, jsonl_line, remove_stale, write_errors, write_json
 from workbench.predict import load_pipeline, predict_records, read_articles
 from workbench.records import AnnotatedDoc, iter_records
+from workbench.training.encoders import use_device
 from workbench.words import count
 
 # (doc_id, text, metadata), as workbench.predict.predict_records takes them.
@@ -71,10 +72,11 @@ def shard_path(folder: Path, index: int) -> Path:
     return folder / f"shard-{index:05d}.jsonl"
 
 
-def predict_shard(model: str, path: str, articles: Sequence[Article]) -> ShardDone:
-    """Runs on a worker: load the pipeline once per worker process, predict the shard, write it atomically."""
+def predict_shard(model: str, path: str, articles: Sequence[Article], gpu_id: int = -1) -> ShardDone:
+    """Runs on a worker: load the pipeline once per worker process (on the GPU gpu_id, -1: CPU), predict the shard, write it atomically."""
     nlp = _PIPELINES.get(model)
     if nlp is None:
+        use_device(gpu_id)
         nlp = _PIPELINES[model] = load_pipeline(model)
     with atomic_open(path) as fh:
         for record in predict_records(nlp, articles):
@@ -207,6 +209,7 @@ def predict_to_shards(
     client=None,
     overwrite: bool = False,
     verbose: bool = False,
+    gpu_id: int = -1,
 ) -> PredictionRun:
     """Predict every article into `folder`/shard-NNNNN.jsonl; shards already there are kept, not redone.
 
@@ -214,9 +217,9 @@ def predict_to_shards(
     Otherwise the model is loaded here once before any worker starts, so a missing or damaged
     model is one error, and Dask's log goes to `folder`/dask.log (on the terminal if `verbose`).
     `overwrite`: shards of an earlier run in `folder` are removed instead of kept or refused.
+    `gpu_id`: the GPU each worker runs its pipeline on (-1: the CPU).
     """
     from distributed import as_completed  # here, as in dask_client: only --cluster needs it
-
 
     folder = Path(folder)
     model = str(Path(model).resolve()) if Path(model).exists() else str(model)
@@ -258,7 +261,7 @@ def predict_to_shards(
                 reused += 1
                 bar.update(len(shard))
                 continue
-            pending.add(client.submit(predict_shard, model, str(path), shard, pure=False))
+            pending.add(client.submit(predict_shard, model, str(path), shard, gpu_id, pure=False))
             if pending.count() >= window:
                 collect(next(pending))
         for future in pending:

@@ -19,6 +19,8 @@ from workbench.records import AnnotatedDoc
 from workbench.relations.reach import pipeline_reach
 
 SPEED_ROUNDS = 3
+# How the summary names what each training run trained.
+TRAINED_PARTS = {"ner": "NER", "rel": "REL", "joint": "NER + REL on one transformer"}
 
 
 def compare_speeds(pipelines: dict, texts: list[str], rounds: int = SPEED_ROUNDS) -> dict[str, dict]:
@@ -74,6 +76,9 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
         "documents": {split: len(records) for split, records in by_split.items()},
         **{task: _headline(headlines[task]) for task in ("ner", "rel", "rel_gold_entities")},
         "base_model": trained.base_model.to_dict() if trained.base_model else None,
+        "encoder": config.spec.encoder,
+        "transformer": trained.resolved.transformer.to_dict() if trained.resolved.transformer else None,
+        "device": trained.resolved.device,
         "train_seconds": trained.train_seconds,
         "inference": speeds["pipeline"],
         "inference_ner_only": speeds["pipeline_ner"],
@@ -111,7 +116,8 @@ def format_summary(result: dict) -> str:
         f"  REL strict micro      {pct(rel['micro']['precision'])}   {pct(rel['micro']['recall'])}  {pct(rel['micro']['f1'])}   (end to end)",
         f"  REL strict macro      {pct(rel['macro']['precision'])}   {pct(rel['macro']['recall'])}  {pct(rel['macro']['f1'])}   (end to end)",
         f"  REL on gold entities  {pct(gold['micro']['precision'])}   {pct(gold['micro']['recall'])}  {pct(gold['micro']['f1'])}",
-        f"training: NER {result['train_seconds']['ner']} s, REL {result['train_seconds']['rel']} s (wall, CPU)",
+        "training: " + ", ".join(f"{TRAINED_PARTS.get(part, part)} {seconds} s" for part, seconds in result["train_seconds"].items() if part != "total")
+        + f" (wall, {result['device']})",
         f"inference: {result['inference']['words_per_second']:.0f} words/s "
         f"({result['inference']['words']} words in {result['inference']['seconds']} s, NER -> REL; fastest of {SPEED_ROUNDS} interleaved passes)",
         f"           {result['inference_ner_only']['words_per_second']:.0f} words/s for our NER alone, same texts",
@@ -126,6 +132,8 @@ def format_summary(result: dict) -> str:
     lines += reach_summary(result["reach"])
     if result.get("base_model"):
         lines.append(f"base model: {result['base_model']['name']} {result['base_model']['version']}")
+    if result.get("transformer"):
+        lines.append(f"transformer: {result['transformer']['description']}")
     if result["published"]:
         lines.append("published (micro F1, %): " + "; ".join(
             f"{name} NER {figures['ner_f1']} / REL {figures['rel_f1']}" for name, figures in result["published"].items()

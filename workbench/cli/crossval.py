@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import ENCODER, GPU_ID, TRANSFORMER, clean_errors, encoder_options
 from workbench.cli.evaluate import print_summary
 from workbench.cli.train import BASE_MODEL, LABELS, MIN_DEV_SUPPORT, NER_CONFIG, REL_CONFIG, TARGET_PRECISION, TUNE, spec_from_options
 from workbench.errors import WorkbenchError
@@ -36,6 +36,9 @@ def crossval(
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Score the baselines beside the model, per fold"),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html"),
     output: Path = typer.Option(Path("reports/crossval"), "--output", "-o", help="Report folder"),
+    encoder: str = ENCODER,
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train NER -> REL once per fold on the other folds, pool the held-out predictions, write one report.
 
@@ -51,6 +54,7 @@ def crossval(
     options = {
         "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config, "labels": labels, "tune": tune,
         "target_precision": target_precision, "min_dev_support": min_dev_support,
+        **encoder_options(encoder, transformer, gpu_id),
     }
     spec = spec_from_options(ctx, ("ner", "rel"), options)
     settings = CrossvalSettings(folds, seed, select_on_train, BootstrapSettings(bootstrap, seed), baselines, html)

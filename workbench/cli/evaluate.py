@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import check_splits, clean_errors
+from workbench.cli._common import GPU_ID, check_splits, clean_errors
 from workbench.errors import WorkbenchError
 from workbench.metrics import BootstrapSettings, score
 from workbench.words import count
@@ -58,13 +58,16 @@ def evaluate(
     html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html"),
     min_precision: Optional[float] = typer.Option(None, help="Exit 1 if NER micro precision is below this (a CI gate)"),
     min_rel_precision: Optional[float] = typer.Option(None, help="Exit 1 if end-to-end relation micro precision is below this"),
+    gpu_id: int = GPU_ID,
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
     # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.evaluation.evaluate import gate_failures
     from workbench.evaluation.run import evaluate as evaluate_model
+    from workbench.training.encoders import use_device
 
     check_splits(split)
+    use_device(gpu_id)
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     run = evaluate_model(model, data, split, output, corpus, labels, BootstrapSettings(bootstrap, seed), baselines, html)

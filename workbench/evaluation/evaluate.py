@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from workbench.annotation_files import read_gold
 from workbench.corpus.store import Corpus
-from workbench.docs import doc_to_record, gold_entity_doc
+from workbench.docs import doc_to_record, gold_entity_docs
 from workbench.errors import WorkbenchError
 from workbench.evaluation.matching import (
     FN_CLASSES,
@@ -271,7 +271,7 @@ def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> GoldEntityRun:
     measures which gold relations its candidates reach at all (its scheme and window).
     """
     component = nlp.get_pipe("relation_extractor")
-    docs = [gold_entity_doc(nlp, record) for record in gold]
+    docs = gold_entity_docs(nlp, gold)
     cells, n_gold = scored_cells(component, docs)
     reach = relation_reach(docs, component.scheme, component.max_distance)
     predicted = [doc_to_record(component(doc), record.doc_id) for doc, record in zip(docs, gold)]

@@ -321,7 +321,7 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
         for fold in tqdm(folds, desc="cross-validation", unit="fold"):
             fold_dir = stage / "folds" / f"fold-{fold.number}"
             results.append(run_fold(fold, records, spec, fold_dir, stage / ".work", settings))
-        model = f"{len(folds)}-fold cross-validation, base model {spec.base_model}"
+        model = f"{len(folds)}-fold cross-validation, {spec.starts_from}"
         pooled = pool_evaluations([r.evaluation for r in results], model)
         # Every fold trains the same spec; the last fold's record stands for the configs and base
         # model. Each fold trains on other documents, so training is described per fold.
@@ -341,8 +341,7 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
                 "folds": len(folds),
                 "seed": settings.seed,
                 "selection": selection_note(settings, spec),
-                "base_model": spec.base_model,
-                "overrides": {"ner": spec.ner_overrides, "rel": spec.rel_overrides},
+                **spec.describe(),
                 "spread": fold_spread(fold_entries),
             },
             "folds": fold_entries,

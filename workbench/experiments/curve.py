@@ -102,8 +102,7 @@ def run_learning_curve(
         "document_ids": [r.doc_id for r in gold],
         "train_documents": len(train),
         "seed": seed,
-        "base_model": spec.base_model,
-        "overrides": {"ner": spec.ner_overrides, "rel": spec.rel_overrides},
+        **spec.describe(),
         "notes": curve_notes(len(train), sizes, split),
         "points": points,
     }

@@ -66,6 +66,8 @@ def apply_label_plan(ner, plan: LabelPlan) -> None:
     """Add, copy and switch off labels in the NER's output layer (and its rehearsal copy, if any)."""
     for label in (*plan.copied, *plan.added):
         ner.add_label(label)
+    if not plan.copied and not plan.switched_off:
+        return  # a NER trained from nothing: no rows to copy or switch off (and maybe no `upper` layer)
     models = [ner.model]
     if getattr(ner, "_rehearsal_model", None) not in (None, True, False):
         models.append(ner._rehearsal_model)

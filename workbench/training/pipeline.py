@@ -21,6 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
 from workbench.training.convert import read_data_manifest
+from workbench.training.encoders import DEFAULT_ENCODER, DEFAULT_TRANSFORMER, Transformer, check_encoder, check_transformer_extra, resolve_transformer, use_device
 from workbench.training.train import assemble_pipeline, install_model, train_from_config
 from workbench.training.tune import tune_model_thresholds
 
@@ -28,14 +29,21 @@ CONFIGS = Path("configs")
 TRANSFER_CONFIGS = {"ner": CONFIGS / "ner.cfg", "rel": CONFIGS / "rel.cfg"}
 SCRATCH_CONFIGS = {"ner": CONFIGS / "ner-scratch.cfg", "rel": CONFIGS / "rel-scratch.cfg"}
 PARTS = ("ner", "rel")
+# The transformer encoder trains NER and relations in one config, on one shared transformer.
+JOINT = "joint"
+JOINT_CONFIG = CONFIGS / "trf.cfg"
 
 
 @dataclass(frozen=True)
 class PipelineSpec:
-    """What to train: configs, label scheme, base model, overrides and how to tune relation thresholds.
+    """What to train: encoder, configs, label scheme, base model, overrides and how to tune relation thresholds.
 
+    With the CNN encoder (the default) NER and REL are two parts, each its own config:
     `ner_config` / `rel_config` left as None pick the transfer configs when there is a base
-    model and the -scratch configs when `base_model` is "none".
+    model and the -scratch configs when `base_model` is "none". With the transformer encoder
+    there is one part, JOINT: `joint_config` (default configs/trf.cfg) trains NER and REL on
+    one shared transformer, `transformer` (see workbench.training.encoders), and no base
+    model is used.
     """
 
     labels: Path = CONFIGS / "labels.yml"
@@ -47,21 +55,63 @@ class PipelineSpec:
     tune: bool = True
     target_precision: float | None = None
     min_dev_support: int = 20
+    encoder: str = DEFAULT_ENCODER
+    transformer: str | None = None
+    joint_config: Path | None = None
+    joint_overrides: dict = field(default_factory=dict)
+    gpu_id: int = -1
 
     @property
     def from_scratch(self) -> bool:
         return is_none(self.base_model)
 
+    @property
+    def joint(self) -> bool:
+        return self.encoder == "transformer"
+
+    def training_parts(self, wanted: tuple[str, ...] = PARTS) -> tuple[str, ...]:
+        """The configs that train `wanted` (ner, rel or both): themselves, or JOINT for both on one transformer."""
+        if not self.joint:
+            return wanted
+        if set(wanted) != set(PARTS):
+            raise WorkbenchError(
+                "--encoder transformer trains NER and relations together on one shared transformer: use `workbench train all`"
+            )
+        return (JOINT,)
+
     def config(self, part: str) -> Path:
+        if part == JOINT:
+            return Path(self.joint_config) if self.joint_config is not None else JOINT_CONFIG
         chosen = self.ner_config if part == "ner" else self.rel_config
         return Path(chosen) if chosen is not None else (SCRATCH_CONFIGS if self.from_scratch else TRANSFER_CONFIGS)[part]
 
-    def overrides(self, part: str, base: BaseModel | None) -> dict:
-        """spaCy overrides for one part: the base model's folder and labels first, then the user's."""
+    @property
+    def starts_from(self) -> str:
+        """What training starts from, in words: the base model, or the transformer."""
+        if self.joint:
+            return f"transformer {self.transformer or DEFAULT_TRANSFORMER}"
+        return f"base model {self.base_model}"
+
+    def describe(self) -> dict:
+        """The spec's choices as experiment records keep them: encoder, starting point and the user's overrides."""
+        return {
+            "encoder": self.encoder,
+            "base_model": None if self.joint else self.base_model,
+            "transformer": (self.transformer or DEFAULT_TRANSFORMER) if self.joint else None,
+            "overrides": {part: self.user_overrides(part) for part in self.training_parts()},
+        }
+
+    def user_overrides(self, part: str) -> dict:
+        return {"ner": self.ner_overrides, "rel": self.rel_overrides, JOINT: self.joint_overrides}[part]
+
+    def overrides(self, part: str, base: BaseModel | None, transformer: Transformer | None = None) -> dict:
+        """spaCy overrides for one part: the base model's (or transformer's) folder and labels first, then the user's."""
         own = {"paths.labels": str(self.labels)}
         if base is not None:
             own["paths.base_model"] = str(base.path)
-        return {**own, **(self.ner_overrides if part == "ner" else self.rel_overrides)}
+        if transformer is not None:
+            own["paths.transformer"] = transformer.name
+        return {**own, **self.user_overrides(part)}
 
 
 @dataclass(frozen=True)
@@ -77,8 +127,12 @@ class TrainedPipeline:
 
     path: Path
     parts: dict  # part name -> TrainedPart
-    base_model: BaseModel | None
+    resolved: ResolvedSpec
     thresholds: dict | None
+
+    @property
+    def base_model(self) -> BaseModel | None:
+        return self.resolved.base
 
     @property
     def train_seconds(self) -> dict:
@@ -86,8 +140,39 @@ class TrainedPipeline:
         return {**seconds, "total": round(sum(seconds.values()), 1)}
 
 
+@dataclass(frozen=True)
+class ResolvedSpec:
+    """What a spec's names came to: the base model (CNN encoder) or the transformer, and the device."""
+
+    base: BaseModel | None
+    transformer: Transformer | None
+    device: str
+
+    def describe(self) -> str:
+        if self.transformer is not None:
+            return f"transformer: {self.transformer.description}"
+        return f"base model: {self.base.describe() if self.base else 'none (from scratch)'}"
+
+
+def resolve_spec(spec: PipelineSpec) -> ResolvedSpec:
+    """Resolve and check the spec's encoder, base model or transformer and device, before anything trains."""
+    check_encoder(spec.encoder)
+    if not spec.joint and spec.transformer is not None:
+        raise WorkbenchError(f"--transformer {spec.transformer} needs --encoder transformer (the encoder is {spec.encoder})")
+    transformer = None
+    if spec.joint:
+        check_transformer_extra()
+        transformer = resolve_transformer(spec.transformer)
+        if not spec.config(JOINT).exists():
+            raise WorkbenchError("config file not found", path=spec.config(JOINT))
+    device = use_device(spec.gpu_id)
+    return ResolvedSpec(resolve_spec_base(spec), transformer, device)
+
+
 def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
-    """The spec's base model (None from scratch), checked against the configs that will use it."""
+    """The spec's base model (None from scratch, and with the transformer encoder), checked against the configs that will use it."""
+    if spec.joint:
+        return None
     base = None if spec.from_scratch else resolve_base_model(spec.base_model)
     for part in PARTS:
         path = spec.config(part)
@@ -140,20 +225,28 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
     return TrainingData(train, dev, n_train, n_dev, n_dev == 0, tuple(notes))
 
 
-def train_part(spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
+def train_part(spec: PipelineSpec, part: str, resolved: ResolvedSpec, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
     """Run `spacy train` for one part into run_dir; return its model-best."""
     start = time.perf_counter()
-    best = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base))
+    overrides = spec.overrides(part, resolved.base, resolved.transformer)
+    best = train_from_config(spec.config(part), run_dir, train_path, dev_path, overrides, gpu_id=spec.gpu_id)
     return TrainedPart(part, best, time.perf_counter() - start)
 
 
-def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
+def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
     """What a trained pipeline records about its making (meta.json, under "workbench")."""
+    base, transformer = resolved.base, resolved.transformer
+    if transformer is not None:
+        described = f"none (transformer encoder: {transformer.description})"
+    else:
+        described = f"{base.name} {base.version}" if base is not None else "none (from scratch)"
     return {
         "workbench_version": __version__,
         # A plain description for reports, and the details apart.
-        "base_model": f"{base.name} {base.version}" if base is not None else "none (from scratch)",
+        "base_model": described,
         "base_model_source": base.to_dict() if base is not None else None,
+        "encoder": spec.encoder,
+        "transformer": transformer.to_dict() if transformer is not None else None,
         "config_sha256": {part: sha256_of_files([spec.config(part)]) for part in parts},
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
@@ -191,21 +284,24 @@ def train_pipeline(
 
     With both parts, NER and REL are installed beside `output` as OUTPUT-ner and OUTPUT-rel
     and assembled NER -> REL at `output`; with one part, that part is installed at
-    `output`. Runs go to run_dir/PART. Tuning and the provenance stamp happen in the run
-    folder, so an installed model is replaced only by a finished one.
+    `output`. With the transformer encoder both are one part, JOINT, installed at `output`.
+    Runs go to run_dir/PART. Tuning and the provenance stamp happen in the run folder, so an
+    installed model is replaced only by a finished one.
     """
     train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
-    base = resolve_spec_base(spec)
-    trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part) for part in parts}
+    parts = spec.training_parts(parts)
+    resolved = resolve_spec(spec)
+    trained = {part: train_part(spec, part, resolved, train_path, dev_path, run_dir / part) for part in parts}
+    relations = next((trained[name] for name in ("rel", JOINT) if name in trained), None)
     thresholds = None
-    if spec.tune and "rel" in trained:
-        thresholds = tune_model_thresholds(trained["rel"].best, dev_path, spec.target_precision, spec.min_dev_support)
+    if spec.tune and relations is not None:
+        thresholds = tune_model_thresholds(relations.best, dev_path, spec.target_precision, spec.min_dev_support)
     for name, part in trained.items():
-        stamp_provenance(part.best, provenance(spec, base, train_path, dev_path, [name]))
+        stamp_provenance(part.best, provenance(spec, resolved, train_path, dev_path, [name]))
     if len(parts) == 1:
         install_model(trained[parts[0]].best, output)
     else:
         for name, part in trained.items():
             install_model(part.best, output.with_name(f"{output.name}-{name}"))
-        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, base, train_path, dev_path, list(parts)))
-    return TrainedPipeline(output, trained, base, thresholds)
+        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, resolved, train_path, dev_path, list(parts)))
+    return TrainedPipeline(output, trained, resolved, thresholds)

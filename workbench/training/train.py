@@ -18,8 +18,9 @@ def train_from_config(
     train_path: str | Path,
     dev_path: str | Path,
     overrides: dict | None = None,
+    gpu_id: int = -1,
 ) -> Path:
-    """Run `spacy train` in-process; return the path of model-best."""
+    """Run `spacy train` in-process (on the GPU gpu_id, -1: CPU); return the path of model-best."""
     for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
         if not Path(path).exists():
             hint = " (run `workbench data` first)" if name != "config" else ""
@@ -28,7 +29,7 @@ def train_from_config(
     run_dir = Path(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
     with write_errors(run_dir):  # spaCy's checkpoints on a full disk: one line naming the run folder
-        train(Path(config), run_dir, use_gpu=-1, overrides=all_overrides)
+        train(Path(config), run_dir, use_gpu=gpu_id, overrides=all_overrides)
     best = run_dir / "model-best"
     if not best.exists():
         raise WorkbenchError("training finished without a model-best", path=run_dir)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import spacy
 
-from workbench.docs import read_docbin
+from workbench.docs import read_docbin, through_encoders
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_json
 from workbench.relations import tune_thresholds
@@ -27,7 +27,9 @@ def tune_model_thresholds(
     nlp = spacy.load(model_dir)
     if "relation_extractor" not in nlp.pipe_names:
         raise WorkbenchError("the pipeline has no relation_extractor", path=model_dir)
-    per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), read_docbin(nlp, dev_path), target_precision, min_support)
+    # A relation component that listens to a shared encoder needs it run first; the gold entities stay.
+    docs = through_encoders(nlp, read_docbin(nlp, dev_path))
+    per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), docs, target_precision, min_support)
     report = {
         "dev": str(dev_path),
         # The rule a type is tuned by, when its dev support allows; each type's "status" and "note" say what happened.
