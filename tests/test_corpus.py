@@ -9,7 +9,7 @@ from conftest import RAW, small_config, write_jsonl
 from workbench.corpus.build import build_corpus
 from workbench.corpus.ingest import read_source, split_header
 from workbench.corpus.split import assign_splits, load_assignments
-from workbench.corpus.store import corpus_index, export_jsonl, load_corpus
+from workbench.corpus.store import Corpus, export_jsonl, load_corpus
 
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()
 
@@ -92,12 +92,12 @@ def test_exact_duplicates_are_dropped_and_near_duplicates_share_a_split(tmp_path
     near = distinct_text(2).replace("papa", "quebec")
     (src / "doc002b.txt").write_text(near, encoding="utf-8")
     result = build_corpus(small_config(tmp_path, [src], near_duplicate_threshold=0.8))
-    index = corpus_index(tmp_path / "build")
-    assert "doc001_copy" not in index and "doc001" in index
+    corpus = Corpus.open(tmp_path / "build")
+    assert "doc001_copy" not in corpus and "doc001" in corpus
     assert [(d.dropped, d.kept) for d in result.exact_duplicates] == [("doc001_copy", "doc001")]
     assert [(p.a, p.b) for p in result.near_duplicate_pairs] == [("doc002", "doc002b")]
-    assert index["doc002"]["split"] == index["doc002b"]["split"]
-    assert index["doc002"]["group"] == index["doc002b"]["group"] == "doc002"
+    assert corpus.split_of("doc002") == corpus.split_of("doc002b")
+    assert corpus.groups()["doc002"] == corpus.groups()["doc002b"] == "doc002"
 
 
 def test_new_near_duplicate_joins_the_split_of_its_twin(tmp_path):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from workbench.cli import app
 from workbench.corpus.build import build_corpus
 from workbench.corpus.dedupe import MINHASH_SEED, MinHashSettings, NearDuplicateFinder, equal_row_pairs, shingles
-from workbench.corpus.store import corpus_index, load_corpus
+from workbench.corpus.store import Corpus, load_corpus
 from workbench.corpus.synthetic import number_of, write_synthetic_corpus
 from workbench.errors import WorkbenchError
 
@@ -48,7 +48,7 @@ def test_empty_txt_article_is_refused_and_nothing_is_written(tmp_path, name, con
         build_corpus(cfg)
     assert str(err.value) == f"{src / name}: empty article: no text, or only whitespace"
     assert (tmp_path / "splits.json").read_bytes() == lock_before, "the empty article must not enter the lock file"
-    assert set(corpus_index(cfg.output)) == {"a"}, "the corpus built before stays as it was"
+    assert set(Corpus.open(cfg.output).doc_ids) == {"a"}, "the corpus built before stays as it was"
 
 
 def test_empty_jsonl_article_names_file_and_line_and_cli_prints_one_line(tmp_path):
@@ -182,7 +182,7 @@ def test_exact_duplicate_keeps_the_smallest_id_even_when_it_comes_last(tmp_path,
     )
     result = build_corpus(small_config(tmp_path, [path]))
     assert [(d.dropped, d.kept, d.source) for d in result.exact_duplicates] == [("zz", "aa", f"{path}:1")]
-    assert set(corpus_index(tmp_path / "build")) == {"aa", "b"}
+    assert set(Corpus.open(tmp_path / "build").doc_ids) == {"aa", "b"}
 
 
 def test_bench_scores_planted_pairs(tmp_path):

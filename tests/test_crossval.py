@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.evaluation.bootstrap import BootstrapSettings
+from workbench.metrics import BootstrapSettings
 from workbench.evaluation.evaluate import DocOutcome, Evaluation, score_outcomes
 from workbench.labels import EntityLabel, LabelScheme
 from workbench.records import AnnotatedDoc, Entity
-from workbench.training.crossval import assign_folds, default_fold_count, fold_spread, make_folds, pool_evaluations
+from workbench.experiments.crossval import assign_folds, default_fold_count, fold_spread, make_folds, pool_evaluations
 
 runner = CliRunner()
 TINY = ["--base-model", "none", "--training.max_steps", "4", "--training.eval_frequency", "2"]
@@ -165,7 +165,7 @@ def test_no_held_out_document_is_in_its_folds_training_docbins(crossval_run):
     import spacy
 
     import workbench.docs  # noqa: F401  (registers doc._.doc_id)
-    from workbench.training.tune import read_docbin
+    from workbench.docs import read_docbin
 
     out, metrics, _ = crossval_run
     nlp = spacy.blank("en")
@@ -257,10 +257,10 @@ def test_too_many_folds_is_a_clear_error(tmp_path):
 
 
 def test_corpus_without_groups_is_a_clear_error():
-    from workbench.corpus.store import document_groups
+    from workbench.corpus.store import Corpus
 
     with pytest.raises(WorkbenchError, match="built before groups were stored"):
-        document_groups({"d1": {"split": "train"}}, "corpus/build")
+        Corpus("corpus/build", {"d1": {"split": "train"}}).groups()
 
 
 # --- each fold's patterns come from its training documents only ------------------------------------
@@ -272,7 +272,7 @@ def test_fold_patterns_never_hold_text_found_only_in_the_folds_held_out_document
 
     import workbench.docs  # noqa: F401  (registers doc._.doc_id)
     from workbench.records import read_records
-    from workbench.training.tune import read_docbin
+    from workbench.docs import read_docbin
 
     out, metrics, _ = crossval_run
     records = {r.doc_id: r for r in read_records(GOLD)}

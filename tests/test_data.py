@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import workbench.docs  # noqa: F401  (registers doc._.relations)
 from workbench.cli import app
-from workbench.corpus.store import corpus_index
+from workbench.corpus.store import Corpus
 
 runner = CliRunner()
 
@@ -24,7 +24,7 @@ def test_data_writes_each_split_and_keeps_test_out_of_training(tmp_path, repo_co
     out = tmp_path / "docbins"
     result = runner.invoke(app, ["data", str(GOLD), "--corpus", repo_corpus.output, "-o", str(out)])
     assert result.exit_code == 0, result.output
-    splits = {k: v["split"] for k, v in corpus_index(repo_corpus.output).items()}
+    splits = Corpus.open(repo_corpus.output).splits()
     ids = {name: doc_ids(out / f"{name}.spacy") for name in ("train", "dev", "test")}
     assert sorted(sum(ids.values(), [])) == sorted(r.doc_id for r in gold_records)
     for name, found in ids.items():
@@ -76,7 +76,7 @@ def test_data_warns_on_an_empty_split_and_counts_unresolved_conflicts(tmp_path, 
 
     from workbench.training.convert import read_data_manifest
 
-    splits = {k: v["split"] for k, v in corpus_index(repo_corpus.output).items()}
+    splits = Corpus.open(repo_corpus.output).splits()
     rows = [r.to_dict() for r in gold_records if splits[r.doc_id] != "dev"]  # no dev document
     open_doc, resolved_doc = rows[0]["doc_id"], rows[1]["doc_id"]
     rows[0]["adjudication"] = {"policy": "majority", "conflicts": 2}

@@ -14,9 +14,8 @@ from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.docs import record_to_doc
-from workbench.evaluation.bootstrap import BootstrapSettings
 from workbench.evaluation.evaluate import evaluate_records
-from workbench.evaluation.scorer import LabelledScores, score_items
+from workbench.metrics import BootstrapSettings, LabelledScores, score_items
 from workbench.records import read_records
 
 runner = CliRunner()
@@ -159,7 +158,7 @@ def test_evaluate_without_split_uses_every_gold_document(tmp_path, ruler_model):
 
 
 def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_path, repo_corpus, gold_records):
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.training.train import assemble_pipeline
 
     docbins = tmp_path / "docbins"
@@ -188,8 +187,8 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
     assert result.exit_code == 0, result.output
     assert "REL precision" in result.output
     rel = json.loads((out / "metrics.json").read_text())["rel"]
-    splits = corpus_index(repo_corpus.output)
-    n_gold = sum(len(r.relations) for r in gold_records if splits[r.doc_id]["split"] == "test")
+    splits = Corpus.open(repo_corpus.output)
+    n_gold = sum(len(r.relations) for r in gold_records if splits.split_of(r.doc_id) == "test")
     # Every gold relation is a TP or an FN, whatever the model found or could reach.
     for mode in (rel, rel["gold_entities"]):
         assert mode["micro"]["tp"] + mode["micro"]["fn"] == n_gold
@@ -198,7 +197,7 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
 
 
 def test_relation_items_ignore_direction_only_for_symmetric_types():
-    from workbench.evaluation.scorer import relation_items
+    from workbench.metrics import relation_items
     from workbench.labels import EntityLabel, LabelScheme, RelationType
     from workbench.records import AnnotatedDoc, Entity, Relation
 
@@ -315,9 +314,9 @@ def test_a_label_never_predicted_shows_a_dash_not_zero(tmp_path, gold_records, s
 
 
 def test_the_training_documents_note_does_not_need_baselines(tmp_path, ruler_model, repo_corpus):
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
 
-    train = sorted(d for d, row in corpus_index(repo_corpus.output).items() if row["split"] == "train")
+    train = sorted(Corpus.open(repo_corpus.output).in_split("train"))
     args = ["evaluate", "--model", str(ruler_model), "--data", str(GOLD), "--split", "train", "--corpus", repo_corpus.output,
             "-o", str(tmp_path / "r"), "--no-baselines", "--no-html", "--bootstrap", "0"]
     result = runner.invoke(app, args)

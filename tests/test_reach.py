@@ -15,7 +15,7 @@ from workbench.labels import load_labels
 from workbench.records import AnnotatedDoc, Entity, Relation
 from workbench.relations.candidates import generate_candidates
 from workbench.relations.reach import REASONS, Reach, records_reach, relation_reach
-from workbench.training.convert import make_gold_nlp
+from workbench.docs import make_gold_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "configs" / "labels.yml"
@@ -200,7 +200,7 @@ def test_evaluation_reports_the_reach_of_the_models_candidates(evaluated, gold_r
 
 def test_crossval_pools_the_folds_reach(evaluated, gold_records, scheme):
     from workbench.evaluation.evaluate import evaluate_records
-    from workbench.training.crossval import pool_evaluations
+    from workbench.experiments.crossval import pool_evaluations
 
     nlp, whole = evaluated
     folds = [evaluate_records(nlp, part, "fold", None, scheme) for part in (gold_records[:2], gold_records[2:])]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.relations.thresholds import threshold_note
-from workbench.training.pooled_thresholds import format_pooled_thresholds, pooled_threshold_report
+from workbench.experiments.pooled_thresholds import format_pooled_thresholds, pooled_threshold_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,12 +30,12 @@ def test_notes_never_call_a_kept_threshold_tuned():
 @pytest.fixture
 def tuned_model(tmp_path, ruler_rel_model, gold_records):
     """The ruler pipeline's (untrained) relation model tuned on all bundled gold, as train_pipeline tunes: min support 20."""
-    from workbench.training.convert import make_gold_nlp, write_docbin
+    from workbench.docs import gold_docs, write_docbin
     from workbench.training.tune import tune_model_thresholds
 
     model = tmp_path / "model"
     shutil.copytree(ruler_rel_model, model)
-    dev = write_docbin(tmp_path / "dev.spacy", make_gold_nlp(), gold_records)
+    dev = write_docbin(tmp_path / "dev.spacy", gold_docs(gold_records))
     return model, tune_model_thresholds(model, dev, None, 20)
 
 
@@ -62,12 +62,12 @@ def test_types_below_min_support_are_reported_kept_everywhere(tuned_model):
 
 
 def test_summary_says_none_tuned_when_no_type_has_the_support(tmp_path, ruler_rel_model, gold_records):
-    from workbench.training.convert import make_gold_nlp, write_docbin
+    from workbench.docs import gold_docs, write_docbin
     from workbench.training.tune import format_threshold_report, tune_model_thresholds
 
     model = tmp_path / "model"
     shutil.copytree(ruler_rel_model, model)
-    dev = write_docbin(tmp_path / "dev.spacy", make_gold_nlp(), gold_records[:1])
+    dev = write_docbin(tmp_path / "dev.spacy", gold_docs(gold_records[:1]))
     printed = format_threshold_report(tune_model_thresholds(model, dev, None, 100))
     assert printed.startswith("relation thresholds: none tuned, every type kept its threshold")
     assert "best" not in printed and "tuned on dev" not in printed

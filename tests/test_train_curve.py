@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.training.curve import FRACTIONS, nested_order, subset_sizes
+from workbench.experiments.curve import FRACTIONS, nested_order, subset_sizes
 
 runner = CliRunner()
 
@@ -24,12 +24,10 @@ def test_subset_sizes_round_half_up_and_merge_equal_sizes():
 
 
 def test_nested_order_is_seeded_and_independent_of_input_order():
-    class Doc:
-        def __init__(self, doc_id):
-            self._ = type("Ext", (), {"doc_id": doc_id})()
+    from workbench.records import AnnotatedDoc
 
-    docs = [Doc(f"d{i}") for i in range(6)]
-    ids = lambda order: [d._.doc_id for d in order]  # noqa: E731
+    docs = [AnnotatedDoc(f"d{i}", "") for i in range(6)]
+    ids = lambda order: [d.doc_id for d in order]  # noqa: E731
     assert ids(nested_order(docs, 1)) == ids(nested_order(list(reversed(docs)), 1))
     assert ids(nested_order(docs, 1)) != ids(nested_order(docs, 2))
 

@@ -1,18 +1,26 @@
-"""Canonical records <-> spaCy Docs. Relations travel in the Doc as `doc._.relations`.
+"""Canonical records <-> spaCy Docs, the gold tokenizer, and DocBin files. Relations travel in the Doc as `doc._.relations`.
 
 `doc._.relations` is a list of plain dicts, so that DocBin (msgpack) keeps it:
     {"head": [start_token, end_token], "tail": [start_token, end_token], "label": str, "score": float}
 Token ranges are end-exclusive and match entities in `doc.ents`. Use
 `relation_spans(doc)` to get Span objects back.
+
+Gold is tokenized one way everywhere (`make_gold_nlp`): spaCy's blank tokenizer, and its
+sentencizer for sentence boundaries. Validation checks spans against it, training reads it
+from the DocBins, and evaluation and the reach put gold entities on it.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from pathlib import Path
+from typing import Iterable, Iterator
 
-from spacy.tokens import Doc, Span
+import spacy
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
 
 from workbench.errors import WorkbenchError
+from workbench.fileio import atomic_open
 from workbench.records import AnnotatedDoc, Entity, Relation
 
 if not Doc.has_extension("relations"):
@@ -86,19 +94,74 @@ def doc_to_record(doc: Doc, doc_id: str | None = None, meta: dict | None = None)
     return AnnotatedDoc(doc_id or doc._.doc_id or "", doc.text, entities, relations, dict(meta or {}))
 
 
-def docbin_doc_ids(path) -> list[str]:
-    """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
-    from spacy.tokens import DocBin
-    from spacy.vocab import Vocab
+def make_gold_nlp(lang: str = "en"):
+    """The gold tokenizer plus a sentencizer: sentence boundaries let training use sentence-sized examples."""
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
 
+
+def gold_docs(records: Iterable[AnnotatedDoc], nlp=None) -> list[Doc]:
+    """The records as gold Docs (entities, relations, sentences), as training reads them."""
+    nlp = nlp or make_gold_nlp()
+    return [nlp(record_to_doc(nlp.make_doc, record)) for record in records]
+
+
+# What a pipe that sets entities assigns; such a pipe would overwrite the gold entities.
+ENTITY_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type")
+
+
+def through_encoders(nlp, docs: list[Doc], before: str = "relation_extractor") -> list[Doc]:
+    """The docs through every pipe before `before` (all pipes, without one) that sets no entities.
+
+    That is sentence boundaries and the shared encoder a relation model may listen to (a
+    transformer, a tok2vec), so a relation component scores gold entities on the sentences and
+    token vectors it would have in the pipeline, not on empty ones.
+    """
+    names = nlp.pipe_names
+    stop = names.index(before) if before in names else len(names)
+    for name, proc in nlp.pipeline[:stop]:
+        if not set(nlp.get_pipe_meta(name).assigns) & set(ENTITY_ANNOTATIONS):
+            docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
+    return docs
+
+
+def gold_entity_docs(nlp, records: Iterable[AnnotatedDoc]) -> list[Doc]:
+    """The records as Docs with their gold entities and relations, through the pipeline's encoders (`through_encoders`)."""
+    return through_encoders(nlp, [record_to_doc(nlp.make_doc, record) for record in records])
+
+
+def gold_entity_doc(nlp, record: AnnotatedDoc) -> Doc:
+    """One record as `gold_entity_docs` makes it."""
+    return gold_entity_docs(nlp, [record])[0]
+
+
+def write_docbin(path: str | Path, docs: Iterable[Doc]) -> Path:
+    """The docs as a DocBin file (with their relations and ids), written atomically."""
+    data = DocBin(store_user_data=True, docs=docs).to_bytes()
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def read_docbin(nlp, path: str | Path) -> list[Doc]:
+    """The docs of a DocBin file, on `nlp`'s vocab."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
+    return list(DocBin().from_disk(path).get_docs(nlp.vocab))
+
+
+def count_docbin(path: str | Path) -> int:
+    """How many docs a DocBin file holds, without making them."""
+    return len(DocBin().from_disk(path))
+
+
+def docbin_doc_ids(path: str | Path) -> list[str]:
+    """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
     return [doc._.doc_id for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]
 
 
-def docbin_text_sha256(path) -> list[str]:
-    """The sha256 of every Doc's text in a DocBin, as the corpus hashes texts: a document known by its text, whatever its id."""
-    from spacy.tokens import DocBin
-    from spacy.vocab import Vocab
-
-    from workbench.corpus.ingest import text_sha256
-
-    return [text_sha256(doc.text) for doc in DocBin().from_disk(path).get_docs(Vocab())]
+def docbin_texts(path: str | Path) -> list[str]:
+    """The text of every Doc in a DocBin."""
+    return [doc.text for doc in DocBin().from_disk(path).get_docs(Vocab())]

@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
+
+import numpy
 
 from workbench.errors import WorkbenchError
 
@@ -84,8 +87,6 @@ def pipeline_name(meta: dict) -> str:
 @lru_cache(maxsize=1)
 def installed_pipelines() -> tuple[InstalledPipeline, ...]:
     """Every spaCy pipeline folder shipped by an installed distribution."""
-    from importlib import metadata
-
     found = []
     for dist in metadata.distributions():
         files = dist.files or []
@@ -141,8 +142,6 @@ def _claim(installed: InstalledPipeline | None, meta: dict) -> Claim:
 
 
 def _vectors_on_disk(path: Path) -> tuple[int, int]:
-    import numpy
-
     file = path / "vocab" / "vectors"
     if not file.is_file():
         return (0, 0)

@@ -9,6 +9,7 @@ from workbench.fileio import atomic_open
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend: plots are written on machines without a display."""
+    # Imported here: matplotlib takes half a second to import, and only drawing needs it.
     import matplotlib
 
     matplotlib.use("Agg")

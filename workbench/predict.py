@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import spacy
+from spacy.util import load_config, load_meta, load_model_from_config
+
+from workbench.corpus.ingest import is_hf_dataset_dir, read_source
+from workbench.corpus.store import load_corpus
 from workbench.docs import doc_to_record
 from workbench.errors import WorkbenchError
 from workbench.records import AnnotatedDoc
@@ -13,8 +18,6 @@ from workbench.records import AnnotatedDoc
 
 def load_pipeline(model: str | Path):
     """The pipeline at `model` (a folder, or an installed package); any failure is one error naming the part that fails."""
-    import spacy
-
     path = Path(model)
     if path.exists() and (path / "model-best").is_dir() and not (path / "meta.json").exists():
         path = path / "model-best"
@@ -41,8 +44,6 @@ _NOT_COMPONENTS = ("config.cfg", "meta.json", "vocab", "tokenizer")
 def damaged_part(path: Path) -> str | None:
     """The first part of a pipeline folder that fails to load, in spaCy's order: "config.cfg", "meta.json",
     "vocab", "tokenizer" or a component's name; None if each part loads."""
-    from spacy.util import load_config, load_meta, load_model_from_config
-
     if not (path / "config.cfg").exists():  # not a pipeline folder at all: spaCy's own message says so
         return None
     try:
@@ -79,11 +80,7 @@ class ArticleStream:
 
 def read_articles(source: str | Path) -> ArticleStream:
     """A built corpus (its rows, with their split), or .txt/.jsonl/folder/HF dataset sources."""
-    from workbench.corpus.ingest import is_hf_dataset_dir, read_source
-
     if is_hf_dataset_dir(Path(source)):
-        from workbench.corpus.store import load_corpus
-
         data = load_corpus(source)
         return ArticleStream(((row["doc_id"], row["text"], {"split": row.get("split")}) for row in data), len(data))
     raw = list(read_source(source))

@@ -14,9 +14,11 @@ which is how a run that crashed (a worker killed, a machine lost) is finished.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import logging
 import shlex
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +30,10 @@ from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
 from workbench.fileio import atomic_open, jsonl_line, remove_stale, write_errors, write_json
+from workbench.predict import load_pipeline, predict_records, read_articles
 from workbench.records import AnnotatedDoc, iter_records
+from workbench.training.encoders import use_device
+from workbench.words import count
 
 # (doc_id, text, metadata), as workbench.predict.predict_records takes them.
 Article = tuple[str, str, dict]
@@ -67,12 +72,11 @@ def shard_path(folder: Path, index: int) -> Path:
     return folder / f"shard-{index:05d}.jsonl"
 
 
-def predict_shard(model: str, path: str, articles: Sequence[Article]) -> ShardDone:
-    """Runs on a worker: load the pipeline once per worker process, predict the shard, write it atomically."""
-    from workbench.predict import load_pipeline, predict_records
-
+def predict_shard(model: str, path: str, articles: Sequence[Article], gpu_id: int = -1) -> ShardDone:
+    """Runs on a worker: load the pipeline once per worker process (on the GPU gpu_id, -1: CPU), predict the shard, write it atomically."""
     nlp = _PIPELINES.get(model)
     if nlp is None:
+        use_device(gpu_id)
         nlp = _PIPELINES[model] = load_pipeline(model)
     with atomic_open(path) as fh:
         for record in predict_records(nlp, articles):
@@ -88,6 +92,7 @@ def dask_client(cluster: str, workers: int, log_file: Path | None = None, verbos
     fails) goes to `log_file`, from this process and the local workers, or nowhere;
     on the terminal only when `verbose`.
     """
+    # Imported here: Dask's `distributed` is slow to import, and only --cluster needs it.
     from distributed import Client, LocalCluster
 
     with _dask_logging(log_file, verbose):
@@ -164,8 +169,6 @@ def shards_folder(output: Path) -> Path:
 def _check_run(folder: Path, settings: dict, overwrite: bool) -> None:
     """Claim the folder for this run. Shards of another run are refused, saying how to finish or replace them;
     a run that left no shard (it failed before any result) blocks nothing."""
-    from workbench.words import count
-
     run_file = folder / RUN_FILE
     earlier = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else None
     shards = sorted(folder.glob("shard-*.jsonl"))
@@ -206,6 +209,7 @@ def predict_to_shards(
     client=None,
     overwrite: bool = False,
     verbose: bool = False,
+    gpu_id: int = -1,
 ) -> PredictionRun:
     """Predict every article into `folder`/shard-NNNNN.jsonl; shards already there are kept, not redone.
 
@@ -213,10 +217,9 @@ def predict_to_shards(
     Otherwise the model is loaded here once before any worker starts, so a missing or damaged
     model is one error, and Dask's log goes to `folder`/dask.log (on the terminal if `verbose`).
     `overwrite`: shards of an earlier run in `folder` are removed instead of kept or refused.
+    `gpu_id`: the GPU each worker runs its pipeline on (-1: the CPU).
     """
-    from distributed import as_completed
-
-    from workbench.predict import load_pipeline
+    from distributed import as_completed  # here, as in dask_client: only --cluster needs it
 
     folder = Path(folder)
     model = str(Path(model).resolve()) if Path(model).exists() else str(model)
@@ -258,7 +261,7 @@ def predict_to_shards(
                 reused += 1
                 bar.update(len(shard))
                 continue
-            pending.add(client.submit(predict_shard, model, str(path), shard, pure=False))
+            pending.add(client.submit(predict_shard, model, str(path), shard, gpu_id, pure=False))
             if pending.count() >= window:
                 collect(next(pending))
         for future in pending:
@@ -288,10 +291,6 @@ class ClusterPredictor:
         self._client = None
 
     def __call__(self, batch: Sequence[Article]) -> list[AnnotatedDoc]:
-        import tempfile
-
-        from workbench.predict import load_pipeline
-
         if self._client is None:
             load_pipeline(self.model)  # before any worker starts: a missing or damaged model is one error
             self._client_context = dask_client(self.cluster, self.workers)
@@ -319,11 +318,6 @@ def bench_workers(model: str | Path, source: str | Path, worker_counts: Sequence
     The time counted is from the first shard submitted to the last one written, with the cluster
     already started; each worker's first shard includes loading its pipeline.
     """
-    import hashlib
-    import tempfile
-
-    from workbench.predict import read_articles
-
     results = []
     for workers in worker_counts:
         articles = list(read_articles(source).articles)

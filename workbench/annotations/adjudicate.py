@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from workbench.annotations.snapshot import ANNOTATOR_KEYS, CONFIRMED, Snapshot
 from workbench.errors import WorkbenchError
-from workbench.evaluation.scorer import relation_items
+from workbench.metrics import relation_items
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, Entity, Relation
 

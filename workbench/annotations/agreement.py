@@ -15,10 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
+
+from spacy.training import offsets_to_biluo_tags
+
 from workbench.annotations.snapshot import CONFIRMED, MISSING, Snapshot
-from workbench.evaluation.scorer import Counts, LabelledScores, entity_items, relation_items, score_items
+from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
+from workbench.metrics import Counts, LabelledScores, entity_items, relation_items, score_items
 from workbench.records import AnnotatedDoc
 
 
@@ -89,8 +93,6 @@ def overlap_counts(first: AnnotatedDoc, second: AnnotatedDoc, scores: LabelledSc
 
 def biluo_tags(doc, record: AnnotatedDoc) -> list[str]:
     """One BILUO tag per token of `doc` (the record's text, tokenized)."""
-    from spacy.training import offsets_to_biluo_tags
-
     offsets = set()
     for ent in record.entities:
         # A span that cuts a token is widened to whole tokens: kappa compares tokens, not characters.
@@ -105,6 +107,7 @@ def biluo_tags(doc, record: AnnotatedDoc) -> list[str]:
 
 
 def token_kappa(first: list[str], second: list[str]) -> float | None:
+    # Imported here: scikit-learn takes a second or two to import, and only kappa needs it.
     from sklearn.metrics import cohen_kappa_score
 
     if not first:
@@ -243,10 +246,9 @@ def _pair_figures(pair: PairAgreement) -> dict:
 
 def measure_agreement(snapshot: Snapshot, scheme: LabelScheme, make_doc=None) -> dict:
     """Compare every pair of annotators; see agreement_figures for the result."""
-    from workbench.annotations.validate import blank_tokenizer
 
     if len(snapshot.annotators) < 2:
         raise WorkbenchError(f"agreement needs two annotators or more; found {', '.join(snapshot.annotators) or 'none'}")
-    make_doc = make_doc or blank_tokenizer()
+    make_doc = make_doc or make_gold_nlp().make_doc
     pairs = [compare_pair(snapshot, names, scheme, make_doc) for names in combinations(snapshot.annotators, 2)]
     return agreement_figures(snapshot, pairs, scheme)

@@ -25,6 +25,7 @@ from typing import Iterable, Mapping
 from workbench.annotations.snapshot import CONFIRMED, Snapshot
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
+from workbench.metrics import pct
 from workbench.records import AnnotatedDoc, EntityId, read_records
 
 OUTCOMES = ("kept", "changed_label", "changed_boundary", "deleted", "added")
@@ -224,7 +225,7 @@ def format_effort(report: EffortReport) -> str:
             lines.append(
                 f"{name if kind == 'entities' else '':<14}{kind:<10}{effort.documents if kind == 'entities' else '':>5}"
                 f"{counts.kept:>7}{counts.changed_label:>7}{counts.changed_boundary:>7}{counts.deleted:>8}{counts.added:>7}"
-                f"{'-' if share is None else f'{100 * share:.1f}':>8}"
+                f"{pct(share, '-'):>8}"
             )
     skipped = {name: n for name, n in report.not_pushed.items() if n}
     if skipped:

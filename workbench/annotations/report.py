@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+from workbench.annotations.adjudicate import conflict_report, describe_conflict
 from workbench.fileio import atomic_open, jsonl_line, write_json
+from workbench.metrics import UNDEFINED, markdown_table, score, table_cell
 from workbench.plotting import pyplot, save_png
 
 
 def fmt(value) -> str:
-    """A score to three decimals; – where there was nothing to score."""
-    if value is None:
-        return "–"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+    """A score to three decimals; – where there was nothing to score; anything else as it is."""
+    return score(value, UNDEFINED) if value is None or isinstance(value, float) else str(value)
 
 
-def cell(text: object) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def markdown_table(headers: list[str], rows: list[list], numeric_from: int = 1) -> list[str]:
-    """Lines of a Markdown table; columns from `numeric_from` on are right-aligned."""
-    align = ["---" if i < numeric_from else "---:" for i in range(len(headers))]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(cell(fmt(v)) for v in row) + " |" for row in rows]
-    return lines
+def table(headers: list[str], rows: list[list], numeric_from: int = 1) -> list[str]:
+    """Lines of a Markdown table of values (scores to three decimals); columns from `numeric_from` on are right-aligned."""
+    align = "l" * numeric_from + "r" * (len(headers) - numeric_from)
+    return markdown_table(headers, [[table_cell(fmt(v)) for v in row] for row in rows], align)
 
 
 def source_line(source: dict) -> str:
@@ -88,7 +83,7 @@ def agreement_markdown(figures: dict, plot_name: str | None) -> str:
         "",
         "## Pairs",
         "",
-        *markdown_table(
+        *table(
             ["pair", "documents", "F1 exact", "F1 overlap", "kappa", "relation F1", "not compared"],
             [_pair_row(p) for p in figures["pairs"]],
         ),
@@ -99,7 +94,7 @@ def agreement_markdown(figures: dict, plot_name: str | None) -> str:
         "",
         f"Token-level Cohen's kappa over BILUO tags: **{fmt(micro['kappa'])}** on {micro['tokens']} tokens.",
         "",
-        *markdown_table(
+        *table(
             ["label", "F1 exact", "F1 overlap", "spans (first / second)", "agreed exact", "agreed overlap"],
             [_entity_row("**all labels**", micro)] + [_entity_row(l, s) for l, s in entities["per_label"].items()],
         ),
@@ -114,7 +109,7 @@ def agreement_markdown(figures: dict, plot_name: str | None) -> str:
         "Missing arguments: disagreeing relations whose argument span the other annotator does not have, "
         "so that the relation disagreement follows from an entity disagreement.",
         "",
-        *markdown_table(
+        *table(
             ["type", "F1", "relations (first / second)", "agreed", "missing arguments"],
             [_relation_row("**all types**", relations["micro"])] + [_relation_row(t, s) for t, s in relations["per_type"].items()],
         ),
@@ -123,7 +118,7 @@ def agreement_markdown(figures: dict, plot_name: str | None) -> str:
         "",
         "Disagreements: spans without an exact match plus relations without a match.",
         "",
-        *markdown_table(
+        *table(
             ["document", "pair", "disagreements", "F1 exact", "F1 overlap", "kappa", "relation F1", "missing arguments"],
             [_document_row(d) for d in figures["per_document"]],
             numeric_from=2,
@@ -165,8 +160,6 @@ def write_agreement(figures: dict, json_path: str | Path) -> dict[str, Path]:
 
 
 def conflicts_markdown(report: dict) -> str:
-    from workbench.annotations.adjudicate import describe_conflict
-
     rule = "every voter" if report["policy"] == "unanimous" else "more than half of the voters (both, with two)"
     lines = [
         "# Adjudication conflicts",
@@ -184,7 +177,7 @@ def conflicts_markdown(report: dict) -> str:
         state = f"resolved in review by {doc['reviewer'] or 'an adjudicator'}" if doc["reviewed"] else "open"
         count = len(doc["conflicts"])
         lines += ["", f"## {doc['doc_id']} ({count} conflict{'' if count == 1 else 's'}, {state})", "", f"Voters: {', '.join(doc['annotators'])}.", ""]
-        lines += [f"- {cell(describe_conflict(c))}" for c in doc["conflicts"]]
+        lines += [f"- {table_cell(describe_conflict(c))}" for c in doc["conflicts"]]
     return "\n".join(lines) + "\n"
 
 
@@ -194,10 +187,6 @@ def write_adjudication(result, gold_path: str | Path) -> dict[str, Path]:
     The conflicts first, naming the sha256 of the gold they describe, and the gold last: a run
     stopped in between leaves the earlier gold in place, never a gold without its conflicts.
     """
-    import hashlib
-
-    from workbench.annotations.adjudicate import conflict_report
-
     gold_path = Path(gold_path)
     stem = gold_path.with_suffix("")
     paths = {"gold": gold_path, "json": Path(f"{stem}.conflicts.json"), "report": Path(f"{stem}.conflicts.md")}
@@ -246,14 +235,14 @@ def stats_markdown(data: dict) -> str:
         "",
         "Entities per label and split, and span length in tokens:",
         "",
-        *markdown_table(
+        *table(
             ["label", *splits, "total", *(f"len {_bin_name(*b)}" for b in LENGTH_BINS), "mean len"],
             [_count_row(label, counts, splits, data["span_length_tokens"][label], LENGTH_BINS) for label, counts in data["entities"].items()],
         ),
         "",
         "Relations per type and split, tokens between the arguments, and how many cross sentences:",
         "",
-        *markdown_table(
+        *table(
             ["type", *splits, "total", *(f"dist {_bin_name(*b)}" for b in DISTANCE_BINS), "mean dist", "cross-sentence"],
             [
                 [*_count_row(t, counts, splits, data["relation_distance_tokens"][t], DISTANCE_BINS), data["cross_sentence"][t]]

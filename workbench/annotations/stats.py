@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
 from workbench.records import AnnotatedDoc, iter_records
 
@@ -100,7 +101,6 @@ def add_record(stats: AnnotationStats, record: AnnotatedDoc, split: str, nlp) ->
 
 def collect_stats(paths: list[str | Path], assignments: dict[str, str], nlp=None) -> AnnotationStats:
     """Statistics of canonical JSONL files; `nlp` must set sentences (default: blank English + sentencizer)."""
-    from workbench.training.convert import make_gold_nlp
 
     nlp = nlp or make_gold_nlp()
     stats = AnnotationStats()

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from workbench.annotation_files import annotation_files
-from workbench.corpus.ingest import text_sha256
+from workbench.annotation_files import annotation_files, annotation_paths, read_gold
+from workbench.corpus.store import Corpus
+from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, iter_json_lines, record_from_dict
@@ -31,27 +32,18 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-def blank_tokenizer(lang: str = "en") -> Callable[[str], object]:
-    import spacy
-
-    return spacy.blank(lang).make_doc
-
-
 def check_record(
     record: AnnotatedDoc,
     scheme: LabelScheme,
     make_doc: Callable[[str], object] | None = None,
-    corpus: dict[str, dict] | None = None,
+    corpus: Corpus | None = None,
 ) -> list[tuple[str, int | None, int | None]]:
     """Problems of one record as (message, start, end)."""
     problems: list[tuple[str, int | None, int | None]] = []
     text = record.text
-    if corpus is not None:
-        known = corpus.get(record.doc_id)
-        if known is None:
-            problems.append(("document is not in the corpus", None, None))
-        elif known["sha256"] != text_sha256(text):
-            problems.append(("text differs from the corpus record (sha256 mismatch)", None, None))
+    corpus_problem = corpus.text_problem(record) if corpus is not None else None
+    if corpus_problem:
+        problems.append((corpus_problem, None, None))
 
     doc = make_doc(text) if make_doc else None
     valid: list = []
@@ -132,11 +124,11 @@ def check_relations(record: AnnotatedDoc, scheme: LabelScheme) -> list[tuple[str
 def validate_files(
     paths: Iterable[str | Path],
     scheme: LabelScheme,
-    corpus: dict[str, dict] | None = None,
+    corpus: Corpus | None = None,
     check_tokens: bool = True,
 ) -> tuple[list[Problem], int]:
     """Validate canonical JSONL files; return (problems, number of records read)."""
-    make_doc = blank_tokenizer() if check_tokens else None
+    make_doc = make_gold_nlp().make_doc if check_tokens else None
     problems: list[Problem] = []
     first_seen: dict[str, str] = {}
     count = 0
@@ -166,6 +158,22 @@ def validate_files(
     return problems, count
 
 
+def check_gold(paths: list[str | Path], scheme: LabelScheme, corpus: Corpus | None = None) -> list[AnnotatedDoc]:
+    """The gold records (annotation_files.read_gold) of files and snapshot folders that `annotations validate`
+    finds no problem with; the first problem is an error.
+
+    For the stages that must not go on with bad gold (`workbench data`, cross-validation): the
+    error names the first problem and how many more there are, and says nothing was written.
+    """
+    problems, _ = validate_files(annotation_paths(paths), scheme, corpus)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more; `workbench annotations validate` lists them all)" if len(problems) > 1 else ""
+        where = f" {first.start}-{first.end}" if first.start is not None else ""
+        raise WorkbenchError(f"{first.message}{where}{more}; nothing written", path=first.path, line=first.line, doc_id=first.doc_id)
+    return read_gold(paths)
+
+
 def source_groups(paths: Iterable[str | Path]) -> list[list[Path]]:
     """The files behind the paths (annotation_files), in the groups they are validated in.
 
@@ -181,7 +189,7 @@ def source_groups(paths: Iterable[str | Path]) -> list[list[Path]]:
 def validate_groups(
     groups: list[list[Path]],
     scheme: LabelScheme,
-    corpus: dict[str, dict] | None = None,
+    corpus: Corpus | None = None,
     check_tokens: bool = True,
 ) -> tuple[list[Problem], int]:
     """Validate each group of `source_groups` on its own: (problems, documents read)."""

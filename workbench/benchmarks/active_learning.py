@@ -3,7 +3,7 @@
 The benchmark's train split is the unlabelled pool; its gold plays the annotator. Each seed
 starts from the same random sentences for every strategy, then each round adds the next
 `step` sentences the strategy ranks first (workbench.annotations.ranking, with the model of
-the round before), trains NER + REL through `train_pipeline` and scores on dev. A model
+the round before), trains NER + REL and scores on dev: one trial (experiments.trial) per model. A model
 trained on the whole pool with the same settings gives the "full-data" F1 that the
 sentences-to-target figures are measured against.
 """
@@ -19,10 +19,14 @@ from tqdm import tqdm
 
 from workbench.annotations.ranking import ORDERS, random_order, rank_documents
 from workbench.errors import WorkbenchError
+from workbench.evaluation.evaluate import Evaluation
+from workbench.experiments.trial import Scoring, TrialDocuments, TrialFolders, run_trial
 from workbench.fileio import write_json
-from workbench.labels import LabelScheme
+from workbench.metrics import METRICS, BootstrapSettings, or_zero
+from workbench.plotting import pyplot, save_png
+from workbench.predict import load_pipeline
 from workbench.records import AnnotatedDoc
-from workbench.training.pipeline import PipelineSpec, train_pipeline
+from workbench.training.pipeline import PipelineSpec
 
 TASKS = ("ner", "rel")
 # Short training for every round (both models), under the user's own overrides: the study
@@ -73,37 +77,29 @@ class Point:
     rel: Scores
 
 
-def score_pipeline(model: Path, dev: list[AnnotatedDoc], scheme: LabelScheme) -> dict[str, Scores]:
-    """Micro NER and end-to-end relation scores on dev (no bootstrap: the seeds give the spread)."""
-    from workbench.evaluation.bootstrap import BootstrapSettings
-    from workbench.evaluation.evaluate import evaluate_records
-    from workbench.predict import load_pipeline
-
-    evaluation = evaluate_records(load_pipeline(model), dev, str(model), "dev", scheme, BootstrapSettings(0))
-    metrics = evaluation.metrics()
+def round_scores(evaluation: Evaluation) -> dict[str, Scores]:
+    """Micro NER and end-to-end relation scores of a round's model on dev."""
+    headlines = evaluation.headlines()
     # An undefined figure (a model that predicts nothing) is a point at 0 on the curve.
-    return {task: Scores(*(round(metrics[task]["micro"][k] or 0.0, 4) for k in ("precision", "recall", "f1"))) for task in TASKS}
+    return {task: Scores(*(round(or_zero(headlines[task].micro[k]), 4) for k in METRICS)) for task in TASKS}
 
 
 class Trainer:
-    """Trains NER + REL on a set of pool sentences in a scratch folder and scores it on dev."""
+    """Trains NER + REL on a set of pool sentences in a scratch folder (one trial) and scores it on dev."""
 
-    def __init__(self, spec: PipelineSpec, work: Path, dev: list[AnnotatedDoc], scheme: LabelScheme):
-        from workbench.benchmarks.run import write_docbins
+    # No bootstrap: the seeds give the spread.
+    SCORING = Scoring(split="dev", bootstrap=BootstrapSettings(0))
 
-        self.spec, self.work, self.dev, self.scheme = spec, work, dev, scheme
-        self.dev_path = write_docbins({"dev": dev}, work / "dev")["dev"]
+    def __init__(self, spec: PipelineSpec, work: Path, dev: list[AnnotatedDoc]):
+        self.spec, self.work, self.dev = spec, work, dev
         self.count = 0
 
     def train(self, records: list[AnnotatedDoc]) -> tuple[Path, dict[str, Scores]]:
-        from workbench.benchmarks.run import write_docbins
-
         self.count += 1
-        folder = self.work / f"model-{self.count:03d}"
-        train_path = write_docbins({"train": records}, folder)["train"]
-        trained = train_pipeline(self.spec, train_path, self.dev_path, folder / "runs", folder / "pipeline")
-        shutil.rmtree(folder / "runs", ignore_errors=True)
-        return trained.path, score_pipeline(trained.path, self.dev, self.scheme)
+        folders = TrialFolders.under(self.work / f"model-{self.count:03d}")
+        trial = run_trial(self.spec, TrialDocuments(records, self.dev, self.dev), folders, self.SCORING)
+        shutil.rmtree(folders.runs, ignore_errors=True)
+        return trial.pipeline.path, round_scores(trial.evaluation)
 
 
 def next_sentences(model: Path, strategy: str, pool: dict[str, str], labelled: dict[str, str], n: int, seed: int, beam_width: int) -> list[str]:
@@ -112,8 +108,6 @@ def next_sentences(model: Path, strategy: str, pool: dict[str, str], labelled: d
     Random goes on with the seed's shuffle of the whole pool, so its labelled sets are
     nested random samples, as annotating in a random order would give.
     """
-    from workbench.predict import load_pipeline
-
     if strategy == "random":
         return [doc_id for doc_id in random_order(list(pool), seed) if doc_id not in labelled][:n]
     remaining = {doc_id: text for doc_id, text in pool.items() if doc_id not in labelled}
@@ -121,7 +115,7 @@ def next_sentences(model: Path, strategy: str, pool: dict[str, str], labelled: d
 
 
 def run_study(
-    spec: PipelineSpec, pool: list[AnnotatedDoc], dev: list[AnnotatedDoc], scheme: LabelScheme, settings: StudySettings, output: str | Path
+    spec: PipelineSpec, pool: list[AnnotatedDoc], dev: list[AnnotatedDoc], settings: StudySettings, output: str | Path
 ) -> dict:
     """Write OUTPUT/curve.json and OUTPUT/curve.png; return the study.
 
@@ -137,7 +131,7 @@ def run_study(
     steps = len(settings.seeds) * (1 + len(settings.strategies) * settings.rounds) + 1
     curves: dict[str, dict[int, list[Point]]] = {strategy: {} for strategy in settings.strategies}
     with tempfile.TemporaryDirectory(dir=output, prefix=".study-") as tmp, tqdm(total=steps, desc="active learning", unit="model") as bar:
-        trainer = Trainer(spec, Path(tmp), dev, scheme)
+        trainer = Trainer(spec, Path(tmp), dev)
         _, full_scores = trainer.train(pool)
         bar.update(1)
         for seed in settings.seeds:
@@ -235,8 +229,6 @@ def goal(strategies: dict, settings: StudySettings) -> dict:
 
 def plot_study(result: dict, path: Path) -> None:
     """F1 against sentences annotated, one line per strategy (seeds' mean) with the lowest-highest band."""
-    from workbench.plotting import pyplot, save_png
-
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), squeeze=False)
     for ax, task, title in zip(axes.flat, TASKS, ("Entities (NER)", "Relations (end to end)")):

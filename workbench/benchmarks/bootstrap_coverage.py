@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy
+from tqdm import tqdm
 
-from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
-from workbench.evaluation.scorer import Counts, LabelledScores
+from workbench.metrics import BootstrapSettings, Counts, LabelledScores, bootstrap_intervals, percent
 
 LABEL = "ENT"
 
@@ -79,8 +79,6 @@ def coverage_row(n: int, settings: CoverageSettings, rng: numpy.random.Generator
 
 
 def bootstrap_coverage(settings: CoverageSettings) -> list[CoverageRow]:
-    from tqdm import tqdm
-
     rng = numpy.random.default_rng(settings.seed)
     return [coverage_row(n, settings, rng) for n in tqdm(settings.documents, desc="coverage", unit="size")]
 
@@ -92,5 +90,5 @@ def format_coverage(rows: list[CoverageRow], settings: CoverageSettings) -> str:
         f"documents: 1 + Poisson({settings.entities}) predicted entities, precision Beta(mean {settings.precision}, sd {settings.spread})",
         f"{'documents':>9}  {'coverage':>8}  {'straddled':>9}  {'mean width':>10}",
     ]
-    lines += [f"{r.documents:>9}  {100 * r.coverage:>7.1f}%  {100 * r.straddled:>8.1f}%  {r.mean_width:>10.3f}" for r in rows]
+    lines += [f"{r.documents:>9}  {percent(r.coverage):>8}  {percent(r.straddled):>9}  {r.mean_width:>10.3f}" for r in rows]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 from pydantic import BaseModel, StrictInt, StrictStr, confloat
 
 from workbench.training.base_model import DEFAULT_BASE_MODEL
+from workbench.training.encoders import DEFAULT_ENCODER
 from workbench.training.pipeline import PipelineSpec
 from workbench.yamlconfig import load_yaml_model
 
@@ -45,8 +46,13 @@ class BenchmarkFile(BaseModel):
     output: StrictStr
     # The pipeline training starts from; "none" trains the -scratch configs.
     base_model: StrictStr = DEFAULT_BASE_MODEL
+    # cnn: ner and rel below, each its own config; transformer: joint below, NER and REL on one
+    # shared transformer (`transformer`: an alias, a folder or a hub name; default minilm).
+    encoder: StrictStr = DEFAULT_ENCODER
+    transformer: Optional[StrictStr] = None
     ner: _Part
     rel: _Part
+    joint: _Part = _Part()
     thresholds: _Thresholds = _Thresholds()
     # Published figures to print beside ours: {system: {ner_f1, rel_f1}}.
     published: Dict[StrictStr, _Scores] = {}
@@ -80,6 +86,10 @@ def load_benchmark_config(path: str | Path, name: str) -> BenchmarkConfig:
         rel_config=Path(data.rel.config) if data.rel.config else None,
         ner_overrides=dict(data.ner.overrides),
         rel_overrides=dict(data.rel.overrides),
+        encoder=data.encoder,
+        transformer=data.transformer,
+        joint_config=Path(data.joint.config) if data.joint.config else None,
+        joint_overrides=dict(data.joint.overrides),
         target_precision=data.thresholds.target_precision,
         min_dev_support=data.thresholds.min_dev_support,
     )

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.annotations.validate import blank_tokenizer, check_record
+from workbench.annotations.validate import check_record
+from workbench.docs import make_gold_nlp
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_jsonl
 from workbench.labels import LabelScheme
@@ -69,7 +70,7 @@ def read_conll04(directory: str | Path, scheme: LabelScheme) -> dict[str, list[A
     directory = Path(directory)
     by_split = {split: read_split(directory / f"{split}.json", split) for split in SPLITS}
     seen: dict[str, str] = {}
-    make_doc = blank_tokenizer()
+    make_doc = make_gold_nlp().make_doc
     for split, records in by_split.items():
         for record in records:
             if record.doc_id in seen:

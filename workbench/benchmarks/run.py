@@ -1,25 +1,26 @@
-"""Train NER + REL on a benchmark's train split, tune thresholds on dev, score end to end on test, time it."""
+"""Train NER + REL on a benchmark's train split, tune thresholds on dev, score end to end on test (one trial), time it."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import spacy
+
+from workbench import metrics
 from workbench.benchmarks.config import BenchmarkConfig
+from workbench.docs import gold_docs, write_docbin
+from workbench.evaluation.baselines import ner_alone, off_the_shelf_pipeline
+from workbench.evaluation.report import write_report
+from workbench.experiments.trial import Scoring, TrialDocuments, TrialFolders, run_trial
 from workbench.fileio import write_json
-from workbench.labels import LabelScheme
+from workbench.predict import load_pipeline
 from workbench.records import AnnotatedDoc
-from workbench.training.pipeline import train_pipeline
-
-
-def write_docbins(by_split: dict[str, list[AnnotatedDoc]], out_dir: Path) -> dict[str, Path]:
-    from workbench.training.convert import make_gold_nlp, write_docbin
-
-    nlp = make_gold_nlp()
-    return {split: write_docbin(out_dir / f"{split}.spacy", nlp, records) for split, records in by_split.items()}
-
+from workbench.relations.reach import pipeline_reach
 
 SPEED_ROUNDS = 3
+# How the summary names what each training run trained.
+TRAINED_PARTS = {"ner": "NER", "rel": "REL", "joint": "NER + REL on one transformer"}
 
 
 def compare_speeds(pipelines: dict, texts: list[str], rounds: int = SPEED_ROUNDS) -> dict[str, dict]:
@@ -44,11 +45,6 @@ def compare_speeds(pipelines: dict, texts: list[str], rounds: int = SPEED_ROUNDS
 def speed_contenders(nlp, pipeline_path: Path, base_model=None) -> dict:
     """Our NER -> REL pipeline (`nlp`, loaded from pipeline_path), the same without its relation model,
     the base model's NER alone as it came (if there is one), and en_core_web_sm's NER alone (if installed)."""
-    import spacy
-
-    from workbench.evaluation.baselines import ner_alone, off_the_shelf_pipeline
-    from workbench.predict import load_pipeline
-
     ner_only = load_pipeline(pipeline_path)
     ner_only.remove_pipe("relation_extractor")
     contenders = {"pipeline": nlp, "pipeline_ner": ner_only}
@@ -60,41 +56,35 @@ def speed_contenders(nlp, pipeline_path: Path, base_model=None) -> dict:
     return contenders
 
 
-def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc]], scheme: LabelScheme) -> dict:
+def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc]]) -> dict:
     """Everything under config.output: corpus/, runs/, models/pipeline{,-ner,-rel}, report/, benchmark.json."""
-    from workbench.evaluation.evaluate import evaluate_records
-    from workbench.evaluation.report import write_report
-    from workbench.predict import load_pipeline
-    from workbench.relations.reach import pipeline_reach
-
     out = config.output
-    docbins = write_docbins(by_split, out / "corpus")
-    trained = train_pipeline(config.spec, docbins["train"], docbins["dev"], out / "runs", out / "models" / "pipeline")
-    pipeline, thresholds = trained.path, trained.thresholds
-
-    nlp = load_pipeline(pipeline)
-    test = by_split["test"]
-    texts = [r.text for r in test]
-    speeds = compare_speeds(speed_contenders(nlp, pipeline, trained.base_model), texts)
-    evaluation = evaluate_records(nlp, test, str(pipeline), "test", scheme)
+    documents = TrialDocuments(by_split["train"], by_split["dev"], by_split["test"])
+    folders = TrialFolders(out / "corpus", out / "runs", out / "models" / "pipeline")
+    # The test DocBin too, beside the two the trial trains on: the corpus folder holds the whole benchmark.
+    write_docbin(out / "corpus" / "test.spacy", gold_docs(documents.test))
+    trial = run_trial(config.spec, documents, folders, Scoring(split="test"))
+    trained, nlp, evaluation = trial.pipeline, trial.nlp, trial.evaluation
+    speeds = compare_speeds(speed_contenders(nlp, trained.path, trained.base_model), [r.text for r in documents.test])
     report_paths = write_report(evaluation, out / "report")
-    metrics = evaluation.metrics()
     # The recall ceiling of the trained model's candidates (its window), on every split's gold.
     reach = {split: pipeline_reach(nlp, records) for split, records in by_split.items() if split != "test"}
     reach["test"] = evaluation.reach
+    headlines = evaluation.headlines()
     result = {
         "benchmark": config.name,
         "documents": {split: len(records) for split, records in by_split.items()},
-        "ner": _headline(metrics["ner"]),
-        "rel": _headline(metrics["rel"]),
-        "rel_gold_entities": _headline(metrics["rel"]["gold_entities"]),
+        **{task: _headline(headlines[task]) for task in ("ner", "rel", "rel_gold_entities")},
         "base_model": trained.base_model.to_dict() if trained.base_model else None,
+        "encoder": config.spec.encoder,
+        "transformer": trained.resolved.transformer.to_dict() if trained.resolved.transformer else None,
+        "device": trained.resolved.device,
         "train_seconds": trained.train_seconds,
         "inference": speeds["pipeline"],
         "inference_ner_only": speeds["pipeline_ner"],
         "inference_base_model_ner": speeds.get("base_model_ner"),
         "inference_en_core_web_sm_ner": speeds.get("en_core_web_sm_ner"),
-        "thresholds": thresholds,
+        "thresholds": trained.thresholds,
         "reach": {split: reach[split].to_dict() for split in by_split},
         "published": config.published,
         "report": str(report_paths["report"]),
@@ -103,20 +93,19 @@ def run_benchmark(config: BenchmarkConfig, by_split: dict[str, list[AnnotatedDoc
     return result
 
 
-def _headline(scores: dict) -> dict:
-    micro, macro = scores["micro"], scores["macro"]
-    return {
-        # None where a figure is undefined (nothing predicted, nothing to find).
-        "micro": {k: None if micro[k] is None else round(micro[k], 4) for k in ("precision", "recall", "f1")},
-        "macro": {k: None if macro[k] is None else round(macro[k], 4) for k in ("precision", "recall", "f1")},
-    }
+def _headline(headline) -> dict:
+    """Micro and macro P/R/F1 to four places; None where a figure is undefined (nothing predicted, nothing to find)."""
+    def four(figures: dict) -> dict:
+        return {k: None if figures[k] is None else round(figures[k], 4) for k in metrics.METRICS}
+
+    return {"micro": four(headline.micro), "macro": four(headline.macro)}
 
 
 def format_summary(result: dict) -> str:
     """A plain table of our figures next to the published ones (F1 in %)."""
 
     def pct(value: float | None) -> str:
-        return "    –" if value is None else f"{100 * value:5.1f}"
+        return f"{metrics.pct(value):>5}"
 
     ner, rel, gold = result["ner"], result["rel"], result["rel_gold_entities"]
     lines = [
@@ -127,7 +116,8 @@ def format_summary(result: dict) -> str:
         f"  REL strict micro      {pct(rel['micro']['precision'])}   {pct(rel['micro']['recall'])}  {pct(rel['micro']['f1'])}   (end to end)",
         f"  REL strict macro      {pct(rel['macro']['precision'])}   {pct(rel['macro']['recall'])}  {pct(rel['macro']['f1'])}   (end to end)",
         f"  REL on gold entities  {pct(gold['micro']['precision'])}   {pct(gold['micro']['recall'])}  {pct(gold['micro']['f1'])}",
-        f"training: NER {result['train_seconds']['ner']} s, REL {result['train_seconds']['rel']} s (wall, CPU)",
+        "training: " + ", ".join(f"{TRAINED_PARTS.get(part, part)} {seconds} s" for part, seconds in result["train_seconds"].items() if part != "total")
+        + f" (wall, {result['device']})",
         f"inference: {result['inference']['words_per_second']:.0f} words/s "
         f"({result['inference']['words']} words in {result['inference']['seconds']} s, NER -> REL; fastest of {SPEED_ROUNDS} interleaved passes)",
         f"           {result['inference_ner_only']['words_per_second']:.0f} words/s for our NER alone, same texts",
@@ -142,6 +132,8 @@ def format_summary(result: dict) -> str:
     lines += reach_summary(result["reach"])
     if result.get("base_model"):
         lines.append(f"base model: {result['base_model']['name']} {result['base_model']['version']}")
+    if result.get("transformer"):
+        lines.append(f"transformer: {result['transformer']['description']}")
     if result["published"]:
         lines.append("published (micro F1, %): " + "; ".join(
             f"{name} NER {figures['ner_f1']} / REL {figures['rel_f1']}" for name, figures in result["published"].items()
@@ -161,5 +153,4 @@ def reach_summary(reach: dict) -> list[str]:
 
 
 def _share(row: dict) -> str:
-    share = "–" if row["share"] is None else f"{100 * row['share']:.1f}%"
-    return f"{share} ({row['reachable']}/{row['gold']})"
+    return f"{metrics.percent(row['share'])} ({row['reachable']}/{row['gold']})"

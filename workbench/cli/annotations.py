@@ -9,8 +9,12 @@ from typing import List, Optional
 import typer
 
 from workbench import words
-from workbench.annotation_files import INPUTS_HELP
-from workbench.cli._common import clean_errors
+from workbench.annotation_files import ANNOTATOR_DIR, INPUTS_HELP, annotation_paths
+from workbench.cli._common import clean_errors, prompt_secret
+from workbench.corpus.split import load_assignments
+from workbench.errors import WorkbenchError
+from workbench.fileio import write_json
+from workbench.records import read_records, write_records
 
 app = typer.Typer(help="Validate, compare, adjudicate and count annotations.", no_args_is_help=True)
 
@@ -35,19 +39,17 @@ def validate(
     ),
 ):
     """Report every problem with file, line, document and offsets; exit 1 if there is any. Warnings (--lint) never fail."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.annotations.lint import lint_file, name_labels_for
-    from workbench.annotation_files import ANNOTATOR_DIR
     from workbench.annotations.validate import source_groups, validate_groups
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.labels import load_labels
 
     scheme = load_labels(labels)
-    index = None
-    if not no_corpus and (corpus / "dataset_info.json").exists():
-        index = corpus_index(corpus)
+    built = None if no_corpus else Corpus.open_if_built(corpus)
     # Expanded once: a snapshot's files are hashed against its manifest once, for both checks.
     groups = source_groups(paths)
-    problems, count = validate_groups(groups, scheme, index)
+    problems, count = validate_groups(groups, scheme, built)
     if lint:
         names = name_labels_for(scheme, name_label)
         warnings = {str(path): lint_file(path, names) for group in groups for path in group}
@@ -61,7 +63,7 @@ def validate(
         typer.echo(f"warnings: {per_file}" if per_file else "warnings: none")
     for problem in problems:
         typer.echo(str(problem), err=True)
-    checked = "checked against the corpus" if index is not None else "corpus not checked"
+    checked = "checked against the corpus" if built is not None else "corpus not checked"
     if problems:
         typer.secho(f"{words.count(len(problems), 'problem')} in {words.count(count, 'document')} ({checked})", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
@@ -76,6 +78,7 @@ def agreement(
     labels: Path = typer.Option(Path("configs/labels.yml"), help=LABELS_HELP),
 ):
     """Pairwise agreement between annotators, on the documents both of them confirmed."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.annotations.agreement import measure_agreement
     from workbench.annotations.report import fmt, write_agreement
     from workbench.annotations.snapshot import load_sources
@@ -115,12 +118,12 @@ def adjudicate(
     doccano_config: Path = typer.Option(Path("configs/doccano.yml"), help="Doccano settings, for --review"),
 ):
     """Merge the annotators' versions into gold by vote; list the conflicts per document."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.annotations.adjudicate import adjudicate as run_adjudication
     from workbench.annotations.adjudicate import apply_review, resolved_reviews, review_records
     from workbench.annotations.report import write_adjudication
     from workbench.annotations.snapshot import load_sources
     from workbench.labels import load_labels
-    from workbench.records import write_records
 
     scheme = load_labels(labels)
     result = run_adjudication(load_sources(sources), scheme, policy.value, min_annotators)
@@ -143,7 +146,7 @@ def adjudicate(
 
 
 def _push_review(result, review_records, labels: Path, doccano_config: Path, project: Optional[str]) -> None:
-    from workbench.cli._common import prompt_secret
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import load_settings, read_guideline
     from workbench.doccano.review import push_review
     from workbench.doccano.session import open_session
@@ -176,12 +179,11 @@ def effort(
     doccano_config: Path = typer.Option(Path("configs/doccano.yml"), help="Doccano settings, for where pushes are recorded"),
 ):
     """Per annotator: pre-annotated entities and relations kept, relabelled, re-bounded, deleted, and those added."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.annotations.effort import format_effort, measure_effort, read_pushed
     from workbench.annotations.snapshot import load_sources
     from workbench.doccano.config import load_settings
     from workbench.doccano.next import pre_annotation_files
-    from workbench.errors import WorkbenchError
-    from workbench.fileio import write_json
     from workbench.labels import load_labels
 
     files = pre_annotation_files(pushed or [Path(load_settings(doccano_config).pushes)])
@@ -206,11 +208,9 @@ def stats(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the statistics as JSON here"),
 ):
     """Counts per label and relation type per split, span lengths and relation distances, as a table."""
-    from workbench.annotation_files import annotation_paths
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.annotations.report import plot_stats, stats_markdown
     from workbench.annotations.stats import collect_stats
-    from workbench.corpus.split import load_assignments
-    from workbench.fileio import write_json
     from workbench.labels import load_labels
 
     scheme = load_labels(labels)
@@ -233,11 +233,8 @@ def reach(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures and every unreachable relation as JSON here"),
 ):
     """The recall ceiling of relation extraction: the share of gold relations the candidate generator reaches, per type."""
-    from workbench.annotation_files import annotation_paths
-    from workbench.errors import WorkbenchError
-    from workbench.fileio import write_json
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.labels import load_labels
-    from workbench.records import read_records
     from workbench.relations.reach import format_reach, records_reach
 
     if max_distance < 0:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import ENCODER_HELP, GPU_ID, TRANSFORMER, clean_errors
+from workbench.errors import WorkbenchError
 
 app = typer.Typer(help="Train and score the project's configs on public benchmarks.", no_args_is_help=True)
 
@@ -24,28 +26,76 @@ def benchmark_conll04(
     rel_config: Optional[Path] = typer.Option(
         None, help="Relation training config (default: as --ner-config); configs/rel-scratch.cfg for a base model without vectors"
     ),
+    encoder: Optional[str] = typer.Option(None, help=f"{ENCODER_HELP} (default: the benchmark config's)"),
+    joint_config: Optional[Path] = typer.Option(None, help="With --encoder transformer: the config training NER + REL (default: the benchmark config's, else configs/trf.cfg)"),
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train NER + REL on train, tune thresholds on dev, score end to end on test; write benchmark.json."""
-    from dataclasses import replace
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.conll04 import read_conll04, write_splits
     from workbench.benchmarks.config import load_benchmark_config
     from workbench.benchmarks.run import format_summary, run_benchmark
     from workbench.labels import load_labels
+    from workbench.training.pipeline import resolve_spec
     from workbench.training.tune import format_threshold_report
 
     settings = load_benchmark_config(config, "conll04")
     settings.data = data or settings.data
     settings.output = output or settings.output
-    given = {"target_precision": target_precision, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config}
-    settings.spec = replace(settings.spec, **{key: value for key, value in given.items() if value is not None})
+    given = {
+        "target_precision": target_precision, "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config,
+        "encoder": encoder, "transformer": transformer, "joint_config": joint_config,
+    }
+    settings.spec = replace(settings.spec, gpu_id=gpu_id, **{key: value for key, value in given.items() if value is not None})
+    resolve_spec(settings.spec)
     scheme = load_labels(settings.labels)
     by_split = read_conll04(settings.data, scheme)
     write_splits(by_split, settings.output / "data")
-    result = run_benchmark(settings, by_split, scheme)
+    result = run_benchmark(settings, by_split)
     typer.echo(format_threshold_report(result["thresholds"]))
     typer.echo(format_summary(result))
     typer.echo(f"results: {settings.output / 'benchmark.json'}; report: {result['report']}")
+
+
+@app.command("speed")
+@clean_errors
+def benchmark_speed(
+    pipelines: List[str] = typer.Argument(
+        ..., help="NAME=PATH of each trained pipeline, e.g. transformer=training/benchmarks/conll04-trf/models/pipeline"
+    ),
+    config: Path = typer.Option(Path("configs/benchmarks/conll04.yml"), help="Benchmark config (data and labels)"),
+    data: Optional[Path] = typer.Option(None, help="CoNLL04 folder (default: the config's)"),
+    split: str = typer.Option("test", help="The split whose texts are timed and whose gold scores each pipeline"),
+    int8: bool = typer.Option(True, "--int8/--no-int8", help="Also time and score each transformer pipeline with torch's dynamic int8 quantization"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the rows to this JSON file"),
+):
+    """Words/s of trained pipelines, en_core_web_sm's NER alone and int8 copies, in one run, each with its F1 on the split."""
+    from workbench.benchmarks.conll04 import read_conll04
+    from workbench.benchmarks.config import load_benchmark_config
+    from workbench.benchmarks.speed import format_speed, run_speed
+    from workbench.cli._common import check_splits
+    from workbench.errors import WorkbenchError
+    from workbench.fileio import write_json
+    from workbench.labels import load_labels
+
+    check_splits(split)
+    named = {}
+    for item in pipelines:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise WorkbenchError(f"{item!r}: give each pipeline as NAME=PATH")
+        if not Path(path).is_dir():
+            raise WorkbenchError("no such pipeline folder", path=path)
+        named[name] = Path(path)
+    settings = load_benchmark_config(config, "conll04")
+    scheme = load_labels(settings.labels)
+    gold = read_conll04(data or settings.data, scheme)[split]
+    rows = run_speed(named, gold, scheme, int8)
+    typer.echo(format_speed(rows, len(gold)))
+    if output is not None:
+        write_json(output, {"split": split, "documents": len(gold), "rows": [row.to_dict() for row in rows]})
+        typer.echo(f"results: {output}")
 
 
 @app.command("active-learning", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -69,12 +119,10 @@ def benchmark_active_learning(
     options are spaCy config overrides for both models on top of them. A long command: at
     the defaults it trains 1 + 3 x (1 + 3 x 8) = 76 models.
     """
-    from dataclasses import replace
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.active_learning import SHORT_SETTINGS, StudySettings, format_study, run_study
     from workbench.benchmarks.conll04 import read_conll04
     from workbench.benchmarks.config import load_benchmark_config
-    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
     from workbench.training.overrides import parse_overrides, route_overrides
 
@@ -96,7 +144,7 @@ def benchmark_active_learning(
         raise WorkbenchError(f"--seeds must be integers separated by commas, got {seeds!r}") from None
     scheme = load_labels(settings.labels)
     by_split = read_conll04(data or settings.data, scheme)
-    result = run_study(spec, by_split["train"], by_split["dev"], scheme, study, output)
+    result = run_study(spec, by_split["train"], by_split["dev"], study, output)
     typer.echo(format_study(result))
     typer.echo(f"curve: {output / 'curve.json'}, {output / 'curve.png'}")
 
@@ -117,8 +165,8 @@ def benchmark_bootstrap_coverage(
     'straddled' is the share of simulated sets whose documents' own precisions lie on both sides
     of the true one: no interval over those documents can hold it more often.
     """
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.bootstrap_coverage import CoverageSettings, bootstrap_coverage, format_coverage
-    from workbench.errors import WorkbenchError
 
     try:
         sizes = tuple(int(n) for n in documents.split(",") if n.strip())

@@ -8,7 +8,9 @@ from typing import Optional
 import typer
 
 from workbench.cli._common import clean_errors
-from workbench.evaluation.compare import MIN_DOCUMENTS
+from workbench.errors import WorkbenchError
+from workbench.fileio import atomic_open, write_json
+from workbench.metrics import MIN_DOCUMENTS
 
 
 @clean_errors
@@ -24,10 +26,9 @@ def compare(
     allow_different_gold: bool = typer.Option(False, help="Compare runs scored on different gold files (a loud warning instead of an error)"),
 ):
     """Per label and relation type: precision, recall and F1 of A and B with intervals, and a verdict."""
-    from workbench.errors import WorkbenchError
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.evaluation.compare import compare_runs, comparison_report, gate_failures, load_metrics
     from workbench.evaluation.report import render_markdown
-    from workbench.fileio import atomic_open, write_json
 
     result = compare_runs(load_metrics(run_a), load_metrics(run_b), min_documents, allow_different_gold)
     text = render_markdown(comparison_report(result, str(run_a), str(run_b)))

@@ -25,6 +25,7 @@ def build(
     threshold: Optional[float] = typer.Option(None, help="Near-duplicate threshold: estimated Jaccard similarity of word shingles"),
 ):
     """Read, deduplicate, group near-duplicates, split by document and store the corpus."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.corpus.build import build_corpus, load_corpus_config
 
     cfg = load_corpus_config(config)
@@ -55,6 +56,7 @@ def export(
     split: Optional[str] = typer.Option(None, help="Only this split"),
 ):
     """Export the corpus (or one split) as JSONL, one article per line."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.corpus.store import export_jsonl
 
     check_splits(split)
@@ -72,6 +74,7 @@ def bench(
     work_dir: Optional[Path] = typer.Option(None, help="Where the temporary articles and corpus go (default: the system's temp folder)"),
 ):
     """Build N synthetic articles with planted near-duplicates; print articles/s, peak memory, recall and precision."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.corpus.bench import bench_corpus
     from workbench.corpus.build import load_corpus_config
 

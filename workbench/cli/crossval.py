@@ -7,8 +7,11 @@ from typing import Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import ENCODER, GPU_ID, TRANSFORMER, clean_errors, encoder_options
+from workbench.cli.evaluate import print_summary
 from workbench.cli.train import BASE_MODEL, LABELS, MIN_DEV_SUPPORT, NER_CONFIG, REL_CONFIG, TARGET_PRECISION, TUNE, spec_from_options
+from workbench.errors import WorkbenchError
+from workbench.metrics import BootstrapSettings
 
 
 @clean_errors
@@ -33,23 +36,25 @@ def crossval(
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Score the baselines beside the model, per fold"),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html"),
     output: Path = typer.Option(Path("reports/crossval"), "--output", "-o", help="Report folder"),
+    encoder: str = ENCODER,
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train NER -> REL once per fold on the other folds, pool the held-out predictions, write one report.
 
     Extra options are spaCy config overrides for both models, e.g. --training.max_steps 100.
     A long command at the configs' settings: it trains both models once per fold.
     """
-    from workbench.cli.evaluate import print_summary
-    from workbench.errors import WorkbenchError
-    from workbench.evaluation.bootstrap import BootstrapSettings
-    from workbench.training.crossval import CrossvalSettings, run_crossval
-    from workbench.training.pooled_thresholds import format_pooled_thresholds
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.experiments.crossval import CrossvalSettings, run_crossval
+    from workbench.experiments.pooled_thresholds import format_pooled_thresholds
 
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     options = {
         "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config, "labels": labels, "tune": tune,
         "target_precision": target_precision, "min_dev_support": min_dev_support,
+        **encoder_options(encoder, transformer, gpu_id),
     }
     spec = spec_from_options(ctx, ("ner", "rel"), options)
     settings = CrossvalSettings(folds, seed, select_on_train, BootstrapSettings(bootstrap, seed), baselines, html)

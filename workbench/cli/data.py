@@ -19,11 +19,12 @@ def data(
     output: Path = typer.Option(Path("training/corpus"), "--output", "-o", help="Folder for train/dev/test .spacy and manifest.json"),
 ):
     """Check the gold against the label scheme, then convert it to train/dev/test DocBins by corpus split."""
-    from workbench.corpus.store import corpus_index
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.corpus.store import Corpus
     from workbench.labels import load_labels
     from workbench.training.convert import convert_gold
 
-    result = convert_gold(gold, corpus_index(corpus), output, load_labels(labels), labels)
+    result = convert_gold(gold, Corpus.open(corpus), output, load_labels(labels), labels)
     for split, path in result.paths.items():
         typer.echo(
             f"{split}: {count(result.documents[split], 'document')}, {count(result.entities[split], 'entity', 'entities')}, "

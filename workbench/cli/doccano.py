@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from tqdm import tqdm
 
 from workbench import words
 from workbench.cli._common import clean_errors, prompt_secret
+from workbench.errors import WorkbenchError
 
 app = typer.Typer(help="Run Doccano locally, push articles to it and pull annotations back as snapshots.", no_args_is_help=True)
 annotator_app = typer.Typer(help="Manage the project's annotators.", no_args_is_help=True)
@@ -24,6 +26,7 @@ SERVER_DIR = typer.Option(None, "--dir", help="Local server directory (default: 
 
 
 def _paths(settings, server_dir: Optional[Path]):
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.session import settings_paths
 
     return settings_paths(settings, server_dir)
@@ -31,12 +34,14 @@ def _paths(settings, server_dir: Optional[Path]):
 
 def _session(settings, server_dir: Optional[Path]):
     """Log in with DOCCANO_* (or the local server and its generated password)."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.session import open_session
 
     return open_session(settings, server_dir, prompt_secret)
 
 
 def _load_settings(config: Path, project: Optional[str] = None):
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import load_settings
 
     settings = load_settings(config)
@@ -46,8 +51,6 @@ def _load_settings(config: Path, project: Optional[str] = None):
 
 
 def _project(session, settings):
-    from workbench.errors import WorkbenchError
-
     project = session.find_project(settings.project)
     if project is None:
         raise WorkbenchError(f"Doccano at {session.url} has no project {settings.project!r}; run `workbench doccano push` first")
@@ -67,12 +70,10 @@ def up(
     config: Path = CONFIG,
 ):
     """Install Doccano 1.8.4 (once), start its database if it is ours, create the admin user and start the server on 127.0.0.1."""
-    from tqdm import tqdm
-
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import DEFAULT_USERNAME, ENV_PASSWORD, ENV_USERNAME, load_settings
     from workbench.doccano.database import POSTGRESQL, DatabaseChoice
     from workbench.doccano.server import up as start_server
-    from workbench.errors import WorkbenchError
 
     settings = load_settings(config)
     paths = _paths(settings, server_dir)
@@ -103,6 +104,7 @@ def up(
 @clean_errors
 def down(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
     """Stop the local server's processes, and its own PostgreSQL server if it has one (exactly those `up` started)."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import load_settings
     from workbench.doccano.server import down as stop
 
@@ -116,6 +118,7 @@ def down(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
 @clean_errors
 def status(server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
     """Say whether the local server runs and where; exit 1 if it does not."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import load_settings
     from workbench.doccano.server import status as server_status
 
@@ -142,10 +145,10 @@ def push(
     config: Path = CONFIG,
 ):
     """Create or reuse the project, then upload the articles it lacks (idempotent), with optional pre-annotations."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import load_settings, read_guideline
     from workbench.doccano.push import articles_from_corpus, model_predictor
     from workbench.doccano.push import push as push_project
-    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
     if refresh_predictions and not with_predictions:
@@ -205,6 +208,7 @@ def next_articles(
     config: Path = CONFIG,
 ):
     """Rank the articles not yet in the project nor annotated, push the top N with pre-annotations; record ranking and pre-annotations."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.config import read_guideline
     from workbench.doccano.next import annotated_doc_ids, push_next
     from workbench.doccano.push import articles_from_corpus
@@ -241,16 +245,16 @@ def pull(
     config: Path = CONFIG,
 ):
     """Export the annotations, one validated file per annotator, into a new immutable snapshot."""
-    from workbench.corpus.store import corpus_index
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.corpus.store import Corpus
     from workbench.doccano.pull import pull as pull_snapshot
-    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
     settings = _load_settings(config, project)
-    index = corpus_index(corpus) if (corpus / "dataset_info.json").exists() else None
+    built = Corpus.open_if_built(corpus)
     session = _session(settings, server_dir)
     result = pull_snapshot(
-        session, settings.project, Path(settings.snapshots), load_labels(settings.labels), name, include_unconfirmed, index,
+        session, settings.project, Path(settings.snapshots), load_labels(settings.labels), name, include_unconfirmed, built,
         allow_invalid, max_bytes,
     )
     for problem in result.problems:
@@ -267,6 +271,7 @@ def pull(
 @clean_errors
 def progress(project: Optional[str] = PROJECT, server_dir: Optional[Path] = SERVER_DIR, config: Path = CONFIG):
     """Per project member, how many documents they confirmed; with pushes recorded by `next`, their correction effort too."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.next import live_effort, project_pre_annotations
 
     settings = _load_settings(config, project)
@@ -299,10 +304,10 @@ def bench(
     config: Path = CONFIG,
 ):
     """Push and pull N synthetic articles (documents/s), or load-test concurrent annotators (requests/s, errors, lost labels)."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.bench import load_on_new_server, run_bench, run_load
     from workbench.doccano.config import load_settings
     from workbench.doccano.database import DATABASES
-    from workbench.errors import WorkbenchError
     from workbench.labels import load_labels
 
     settings = load_settings(config)
@@ -359,8 +364,8 @@ def annotator_add(
     config: Path = CONFIG,
 ):
     """Create the user (password from DOCCANO_ANNOTATOR_PASSWORD or a prompt), check their login, add them to the project, give them the pre-annotations."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.doccano.annotators import ENV_ANNOTATOR_PASSWORD, add_annotator
-    from workbench.errors import WorkbenchError
 
     def password() -> str:
         secret = os.environ.get(ENV_ANNOTATOR_PASSWORD)

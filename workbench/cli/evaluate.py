@@ -7,8 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import check_splits, clean_errors
-from workbench.words import count, score
+from workbench.cli._common import GPU_ID, check_splits, clean_errors
+from workbench.errors import WorkbenchError
+from workbench.metrics import BootstrapSettings, score
+from workbench.words import count
 
 
 def _headline(name: str, micro, ci: dict | None, where: str) -> str:
@@ -22,6 +24,7 @@ def _headline(name: str, micro, ci: dict | None, where: str) -> str:
 
 def print_summary(metrics: dict, paths: dict, where: str) -> None:
     """The headline precisions of the model and the baselines, the notes and where the report is."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.evaluation.report import interval_advice
 
     typer.echo(_headline("NER", metrics["ner"]["micro"], metrics["ner"]["ci"], where))
@@ -59,63 +62,23 @@ def evaluate(
         False, "--allow-training-documents",
         help="Score documents the model trained on (by its provenance) anyway; every figure is then marked not held out",
     ),
+    gpu_id: int = GPU_ID,
 ):
     """Write OUTPUT/metrics.json, report.md, report.html and plots; print the headline precision."""
-    from workbench.corpus.store import corpus_index
-    from workbench.errors import WorkbenchError
-    from workbench.evaluation.bootstrap import BootstrapSettings
-    from workbench.evaluation.evaluate import evaluate_records, gate_failures, select_gold
-    from workbench.evaluation.provenance import describe_provenance, selection_doc_ids, trained_on
-    from workbench.evaluation.report import publish_report
-    from workbench.labels import load_labels
-    from workbench.predict import load_pipeline
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.evaluation.evaluate import gate_failures
+    from workbench.evaluation.run import evaluate as evaluate_model
+    from workbench.training.encoders import use_device
 
     check_splits(split)
+    use_device(gpu_id)
     if bootstrap < 0:
         raise WorkbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
-    scheme = load_labels(labels)
-    # The corpus, when there is one, also tells which evaluated documents are training documents.
-    index = corpus_index(corpus) if split or (corpus / "dataset_info.json").exists() else None
-    gold = select_gold(data, split, index)
-    nlp = load_pipeline(model)
-    seen = trained_on(nlp.meta, gold)
-    if seen and not allow_training_documents:
-        raise WorkbenchError(
-            f"the model trained on {len(seen)} of the {count(len(gold), 'document')} to evaluate ({', '.join(seen)}), "
-            "by the document ids and text hashes in its meta.json: scores there are not held out. Evaluate on other "
-            "documents (a model trained on every gold document has its cross-validated estimate in its card, README.md), "
-            "or pass --allow-training-documents to score them with every figure marked not held out"
-        )
-    split_name = "+".join(split) if split else None
-    evaluation = evaluate_records(nlp, gold, str(model), split_name, scheme, BootstrapSettings(bootstrap, seed))
-    evaluation.provenance = describe_provenance(model, nlp.meta, data)
-    if seen:
-        evaluation.mark_not_held_out(seen)
-    evaluation.note_training_documents(index)
-    evaluation.note_selection_documents(selection_doc_ids(nlp.meta))
-    if baselines:
-        _add_baselines(evaluation, nlp, data, index)
-    paths = publish_report(evaluation, output, html=html)
-    where = "on " + count(len(gold), f"{split_name or 'gold'} document")
-    if seen:
-        where += f", NOT HELD OUT (the model trained on {len(seen)} of them)"
-    print_summary(evaluation.metrics(), paths, where)
-    failures = gate_failures(evaluation, min_precision, min_rel_precision)
+    run = evaluate_model(model, data, split, output, corpus, labels, BootstrapSettings(bootstrap, seed), baselines, html, allow_training_documents)
+    where = "on " + count(len(run.evaluation.doc_ids), f"{'+'.join(split) if split else 'gold'} document")
+    if run.evaluation.trained_on:
+        where += f", NOT HELD OUT (the model trained on {len(run.evaluation.trained_on)} of them)"
+    print_summary(run.metrics, run.paths, where)
+    failures = gate_failures(run.evaluation, min_precision, min_rel_precision)
     if failures:
         raise WorkbenchError("; ".join(failures))
-
-
-def _add_baselines(evaluation, nlp, data: List[Path], index: dict | None) -> None:
-    from workbench.evaluation.baselines import run_baselines
-    from workbench.evaluation.evaluate import select_gold
-
-    if index is None:
-        evaluation.notes.append("no baselines: they are built from the training split, and there is no corpus (--corpus)")
-        return
-    train = [r for r in select_gold(data, None, None) if r.doc_id in index and index[r.doc_id]["split"] == "train"]
-    if not train:
-        evaluation.notes.append("no baselines: no gold document is in the training split")
-        return
-    # The relation baseline chooses among the same candidate pairs as the model does.
-    max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
-    run_baselines(evaluation, train, max_distance)

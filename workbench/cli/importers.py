@@ -19,6 +19,7 @@ def import_conll04(
     labels: Path = typer.Option(Path("configs/benchmarks/conll04-labels.yml"), help="CoNLL04 label config"),
 ):
     """Convert CoNLL04 (SpERT's JSON) to canonical JSONL, one file per published split."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.benchmarks.conll04 import read_conll04, write_splits
     from workbench.labels import load_labels
 

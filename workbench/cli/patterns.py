@@ -13,7 +13,7 @@ from workbench.words import count
 
 @clean_errors
 def patterns(
-    gold: List[Path] = typer.Argument(..., help="Gold annotation files (canonical JSONL)"),
+    gold: List[Path] = typer.Argument(..., help="Gold: canonical JSONL files and/or snapshot folders"),
     output: Path = typer.Option(..., "--output", "-o", help="Pattern file to write (JSONL, spaCy's span ruler format)"),
     split: Optional[List[str]] = typer.Option(None, help="Only gold documents of this corpus split (repeat for several)"),
     corpus: Path = typer.Option(Path("corpus/build"), help="Corpus with the document split (for --split)"),
@@ -24,14 +24,12 @@ def patterns(
     Only labels whose `patterns` in the label config ask for them get patterns; a derived
     pattern is kept if it was right at least that label's min_precision of the time.
     """
-    from workbench.corpus.store import corpus_index
+    from workbench.corpus.store import Corpus
     from workbench.labels import load_labels
     from workbench.training.patterns import patterns_from_gold, write_patterns
 
     check_splits(split)
-    scheme = load_labels(labels)
-    index = corpus_index(corpus) if split else None
-    derived = patterns_from_gold(gold, scheme, split, index)
+    derived = patterns_from_gold(gold, load_labels(labels), split, Corpus.open(corpus) if split else Corpus.open_if_built(corpus))
     write_patterns(output, derived)
     by_label = {}
     for pattern in derived:

@@ -8,7 +8,10 @@ from typing import List
 import typer
 
 from workbench import words
-from workbench.cli._common import clean_errors
+from workbench.cli._common import GPU_ID, clean_errors
+from workbench.errors import WorkbenchError
+from workbench.fileio import remove_dir
+from workbench.records import write_records
 
 CLUSTER_HELP = "'local' (a Dask LocalCluster on this machine) or the address of a Dask scheduler, e.g. tcp://10.0.0.5:8786"
 
@@ -24,16 +27,18 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="Predict anew over the shards another run left in the output's folder"),
     allow_empty: bool = typer.Option(False, "--allow-empty", help="An input without articles writes an empty output and succeeds"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Dask's own log on the terminal (else in the shard folder's dask.log)"),
+    gpu_id: int = GPU_ID,
 ):
     """Write one predicted record (entities and relations) per article; a rerun after a crash redoes only missing shards.
 
     The input and the model are checked before any worker starts.
     """
-    from workbench.errors import WorkbenchError
-    from workbench.fileio import remove_dir
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.predict import read_articles
     from workbench.predict_cluster import predict_to_shards, read_shards, shards_folder
-    from workbench.records import write_records
+    from workbench.training.encoders import use_device
+
+    use_device(gpu_id)  # here too, so a machine without that GPU is told before any worker starts
 
     folder = shards_folder(output)
     one_file = folder != output
@@ -49,7 +54,7 @@ def predict(
         return
     run = predict_to_shards(
         model, stream.articles, folder, source=str(source.resolve()), total=stream.total,
-        cluster=cluster, workers=workers, shard_size=shard_size, overwrite=overwrite, verbose=verbose,
+        cluster=cluster, workers=workers, shard_size=shard_size, overwrite=overwrite, verbose=verbose, gpu_id=gpu_id,
     )
     kept = f", {run.reused} kept from an earlier run" if run.reused else ""
     typer.echo(
@@ -72,6 +77,7 @@ def predict_bench(
     shard_size: int = typer.Option(50, min=1, help="Articles per shard"),
 ):
     """Predict the same articles on LocalClusters of each worker count; print words/s and check the outputs are identical."""
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.predict_cluster import bench_workers
 
     for result in bench_workers(model, source, workers, shard_size):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.cli._common import clean_errors
+from workbench.cli._common import ENCODER, GPU_ID, TRANSFORMER, clean_errors, encoder_options
 
 HELP = (
     "Train pipelines from the configs in configs/ (from a base model by default).\n\n"
@@ -50,13 +51,20 @@ def new_run_dir() -> Path:
 
 
 def spec_from_options(ctx: typer.Context, parts: tuple[str, ...], spec_options: dict):
-    """The PipelineSpec of a command's options, with its extra --section.key options routed to the configs that have them."""
+    """The PipelineSpec of a command's options, with its extra --section.key options routed to the configs that have them.
+
+    The encoder, base model or transformer and device are resolved here, so a wrong one is an
+    error before anything trains.
+    """
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
     from workbench.training.overrides import parse_overrides, route_overrides
-    from workbench.training.pipeline import PipelineSpec
+    from workbench.training.pipeline import JOINT, PipelineSpec, resolve_spec
 
     spec = PipelineSpec(**spec_options)
-    routed = route_overrides(parse_overrides(ctx.args), {part: spec.config(part) for part in parts})
-    return replace(spec, ner_overrides=routed.get("ner", {}), rel_overrides=routed.get("rel", {}))
+    routed = route_overrides(parse_overrides(ctx.args), {part: spec.config(part) for part in spec.training_parts(parts)})
+    spec = replace(spec, ner_overrides=routed.get("ner", {}), rel_overrides=routed.get("rel", {}), joint_overrides=routed.get(JOINT, {}))
+    resolve_spec(spec)
+    return spec
 
 
 def run_training(
@@ -69,19 +77,20 @@ def run_training(
     select_on_train: bool,
 ) -> None:
     """Shared by the three commands: check the data, train, say what was installed and where the runs are."""
-    from workbench.training.pipeline import resolve_spec_base, train_pipeline, training_data
+    # Imported here, not at the top: start-up time (see workbench/cli/__init__.py).
+    from workbench.training.pipeline import resolve_spec, train_pipeline, training_data
     from workbench.training.tune import format_threshold_report
 
     spec = spec_from_options(ctx, parts, spec_options)
-    base = resolve_spec_base(spec)
+    resolved = resolve_spec(spec)
     checked = training_data(data, select_on_train)
     if checked.selects_on_train:
         spec = replace(spec, tune=False)
     for note in checked.notes:
         typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
     run_dir = run_dir or new_run_dir()
-    typer.echo(f"runs: {run_dir}/{{{','.join(parts)}}}")
-    typer.echo(f"base model: {base.describe() if base else 'none (from scratch)'}")
+    typer.echo(f"runs: {run_dir}/{{{','.join(spec.training_parts(parts))}}}")
+    typer.echo(f"{resolved.describe()} ({resolved.device})")
     try:
         result = train_pipeline(spec, checked.train, checked.dev, run_dir, output, parts)
     except KeyboardInterrupt:
@@ -100,8 +109,6 @@ def run_training(
 
 def describe_best(model_dir: Path) -> str:
     """The dev score that made this checkpoint the best one, from spaCy's meta.json."""
-    import json
-
     meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
     score = meta.get("performance", {})
     headline = {k: v for k, v in score.items() if k in ("ents_f", "rel_micro_f") and v is not None}
@@ -119,12 +126,16 @@ def train_ner(
     run_dir: Optional[Path] = RUN_DIR,
     output: Path = typer.Option(Path("training/models/diplomatic-ner"), "--output", "-o", help="Final pipeline"),
     select_on_train: bool = SELECT_ON_TRAIN,
+    encoder: str = ENCODER,
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train the NER model and install its best checkpoint as the pipeline.
 
     Extra options are spaCy config overrides, as with `spacy train`: --training.max_steps 100
     """
-    run_training(ctx, ("ner",), {"base_model": base_model, "ner_config": config, "labels": labels}, data, run_dir, output, select_on_train)
+    options = {"base_model": base_model, "ner_config": config, "labels": labels, **encoder_options(encoder, transformer, gpu_id)}
+    run_training(ctx, ("ner",), options, data, run_dir, output, select_on_train)
 
 
 @app.command("rel", context_settings=EXTRA_ARGS)
@@ -141,6 +152,9 @@ def train_rel(
     target_precision: Optional[float] = TARGET_PRECISION,
     min_dev_support: int = MIN_DEV_SUPPORT,
     select_on_train: bool = SELECT_ON_TRAIN,
+    encoder: str = ENCODER,
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train the relation model on gold entities, install its best checkpoint, tune its thresholds on dev.
 
@@ -149,6 +163,7 @@ def train_rel(
     options = {
         "base_model": base_model, "rel_config": config, "labels": labels, "tune": tune,
         "target_precision": target_precision, "min_dev_support": min_dev_support,
+        **encoder_options(encoder, transformer, gpu_id),
     }
     run_training(ctx, ("rel",), options, data, run_dir, output, select_on_train)
 
@@ -168,6 +183,9 @@ def train_all(
     target_precision: Optional[float] = TARGET_PRECISION,
     min_dev_support: int = MIN_DEV_SUPPORT,
     select_on_train: bool = SELECT_ON_TRAIN,
+    encoder: str = ENCODER,
+    transformer: Optional[str] = TRANSFORMER,
+    gpu_id: int = GPU_ID,
 ):
     """Train NER and REL, tune the relation thresholds on dev, then assemble one pipeline NER -> REL.
 
@@ -177,6 +195,7 @@ def train_all(
     options = {
         "base_model": base_model, "ner_config": ner_config, "rel_config": rel_config, "labels": labels, "tune": tune,
         "target_precision": target_precision, "min_dev_support": min_dev_support,
+        **encoder_options(encoder, transformer, gpu_id),
     }
     run_training(ctx, ("ner", "rel"), options, data, run_dir, output, select_on_train)
 

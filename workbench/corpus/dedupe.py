@@ -14,6 +14,7 @@ import string
 from dataclasses import dataclass
 
 import numpy as np
+from rensa import RMinHash
 
 from workbench.errors import WorkbenchError
 
@@ -105,8 +106,6 @@ class NearDuplicateFinder:
         return first
 
     def _add_batch(self, texts: list[str]) -> None:
-        from rensa import RMinHash
-
         s = self.settings
         minhashes = RMinHash.from_token_sets([shingles(t, s.shingle_size) for t in texts], s.num_perm, MINHASH_SEED)
         block = np.array([m.digest() for m in minhashes], dtype=np.uint32).reshape(len(texts), s.num_perm)

@@ -106,6 +106,7 @@ def is_hf_dataset_dir(path: Path) -> bool:
 
 
 def read_hf_dataset(path: Path, say_fields: bool = True) -> Iterator[RawArticle]:
+    # Imported here: `datasets` takes most of a second to import, and only a saved dataset as a source needs it.
     from datasets import DatasetDict, load_from_disk
 
     data = load_from_disk(str(path))

@@ -1,4 +1,4 @@
-"""The canonical corpus on disk: a Hugging Face dataset (Arrow), with a JSONL export."""
+"""The canonical corpus on disk: a Hugging Face dataset (Arrow), what the other stages ask of it (`Corpus`), and a JSONL export."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.corpus.ingest import text_sha256
 from workbench.errors import WorkbenchError
 from workbench.fileio import staged_dir, staging_dir, write_errors, write_json, write_jsonl
+from workbench.records import AnnotatedDoc
 
 COLUMNS = ("doc_id", "text", "sha256", "split", "group", "source", "date", "meta")
 _DATA_FILE = "data-00000-of-00001.arrow"
@@ -49,7 +51,7 @@ class CorpusWriter:
             self._spill()
 
     def _spill(self) -> None:
-        import pyarrow as pa
+        import pyarrow as pa  # here, as `datasets` below: only a build writes runs
 
         if not self._rows:
             return
@@ -80,7 +82,7 @@ class CorpusWriter:
 
 
 def _read_run(path: Path):
-    import pyarrow as pa
+    import pyarrow as pa  # here, as `datasets` below: only a build reads runs
 
     # Read batch by batch into memory that is freed after use; a memory map's pages would stay resident.
     with pa.OSFile(str(path)) as source:
@@ -95,6 +97,7 @@ def write_dataset(folder: Path, rows) -> None:
     DatasetInfo, and state.json. The fingerprint is the sha256 of the rows' ids
     and text hashes, so the same corpus gets the same one.
     """
+    # Imported here: `datasets` takes most of a second to import, and only reading or writing a corpus needs it.
     from datasets import DatasetInfo, Features, Value
     from datasets.arrow_writer import ArrowWriter
 
@@ -121,26 +124,78 @@ def write_dataset(folder: Path, rows) -> None:
     write_json(folder / "state.json", state)
 
 
+def is_built(path: str | Path) -> bool:
+    """Whether a built corpus is at `path` (what `load_corpus` needs)."""
+    return (Path(path) / "dataset_info.json").exists()
+
+
 def load_corpus(path: str | Path):
+    """The corpus rows, texts included, as a Hugging Face dataset; no corpus at `path` is an error."""
+    # Imported here: `datasets` takes most of a second to import, and only reading or writing a corpus needs it.
     from datasets import load_from_disk
 
     path = Path(path)
-    if not (path / "dataset_info.json").exists():
+    if not is_built(path):
         raise WorkbenchError("no corpus here; run `workbench corpus build` first", path=path)
     return load_from_disk(str(path))
 
 
-def corpus_index(path: str | Path) -> dict[str, dict]:
-    """doc_id -> {sha256, split, ...} without the texts, for checks and splits."""
-    data = load_corpus(path).remove_columns(["text"])
-    return {row["doc_id"]: row for row in data}
+class Corpus:
+    """The built corpus as the other stages ask it: which documents it has, each one's split and group,
+    and whether a record's text is the one it stores. Rows are kept without their texts."""
 
+    def __init__(self, path: str | Path, rows: dict[str, dict]):
+        self.path = Path(path)
+        self._rows = rows
 
-def document_groups(index: dict[str, dict], path: str | Path) -> dict[str, str]:
-    """doc_id -> its group (near-duplicates and keep_together articles share one), from a corpus_index."""
-    if index and any("group" not in row for row in index.values()):
-        raise WorkbenchError("this corpus was built before groups were stored; run `workbench corpus build` again", path=path)
-    return {doc_id: row["group"] for doc_id, row in index.items()}
+    @classmethod
+    def open(cls, path: str | Path) -> "Corpus":
+        """The corpus at `path`; none there is an error that says to build it."""
+        data = load_corpus(path).remove_columns(["text"])
+        return cls(path, {row["doc_id"]: row for row in data})
+
+    @classmethod
+    def open_if_built(cls, path: str | Path) -> "Corpus | None":
+        """The corpus at `path`, or None where none has been built (for checks that are skipped without one)."""
+        return cls.open(path) if is_built(path) else None
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return list(self._rows)
+
+    def split_of(self, doc_id: str) -> str | None:
+        """The document's split; None for a document the corpus does not have."""
+        row = self._rows.get(doc_id)
+        return None if row is None else row["split"]
+
+    def splits(self) -> dict[str, str]:
+        """doc_id -> its split."""
+        return {doc_id: row["split"] for doc_id, row in self._rows.items()}
+
+    def in_split(self, split: str) -> list[str]:
+        """The ids of the split's documents."""
+        return [doc_id for doc_id, row in self._rows.items() if row["split"] == split]
+
+    def groups(self) -> dict[str, str]:
+        """doc_id -> its group (near-duplicates and keep_together articles share one)."""
+        if self._rows and any("group" not in row for row in self._rows.values()):
+            raise WorkbenchError("this corpus was built before groups were stored; run `workbench corpus build` again", path=self.path)
+        return {doc_id: row["group"] for doc_id, row in self._rows.items()}
+
+    def text_problem(self, record: AnnotatedDoc) -> str | None:
+        """What is wrong with the record against the corpus (not in it, or another text), or None."""
+        row = self._rows.get(record.doc_id)
+        if row is None:
+            return "document is not in the corpus"
+        if row["sha256"] != text_sha256(record.text):
+            return "text differs from the corpus record (sha256 mismatch)"
+        return None
 
 
 def export_jsonl(corpus_path: str | Path, out: str | Path, split: str | None = None) -> int:

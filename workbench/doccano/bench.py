@@ -26,8 +26,10 @@ from workbench.annotation_files import ANNOTATOR_DIR
 from workbench.doccano.annotators import ensure_member
 from workbench.doccano.client import DoccanoSession, connect
 from workbench.doccano.config import Credentials
+from workbench.doccano.database import DatabaseChoice
 from workbench.doccano.pull import pull
 from workbench.doccano.push import Article, ensure_project, push_articles, records_predictor
+from workbench.doccano.server import down, free_port, server_paths, up
 from workbench.errors import WorkbenchError
 from workbench.labels import LabelScheme
 from workbench.records import AnnotatedDoc, Entity, Relation, read_records
@@ -286,9 +288,6 @@ def run_load(admin: DoccanoSession, scheme: LabelScheme, annotators: int, second
 def load_on_new_server(kind: str, venv: Path, constraints: Path, load: Callable[[DoccanoSession, str], LoadResult],
                        workers: int = 2, concurrency: int = 1, timeout: float = 60.0) -> LoadResult:
     """Start a throwaway Doccano on `kind` (sqlite or postgresql) in a temporary folder, run `load` on it, stop it."""
-    from workbench.doccano.database import DatabaseChoice
-    from workbench.doccano.server import down, free_port, server_paths, up
-
     choice = DatabaseChoice(kind)
     with tempfile.TemporaryDirectory(prefix=f"workbench-load-{kind}-") as tmp:
         paths = server_paths(tmp, venv)

@@ -12,21 +12,28 @@ changed is measured against what they were shown.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from workbench.annotation_files import annotation_paths, is_snapshot
+from workbench.annotations.effort import measure_effort, read_pushed
 from workbench.annotations.ranking import Ranking, rank_documents
+from workbench.annotations.snapshot import Snapshot
 from workbench.doccano.client import DoccanoSession, Project
 from workbench.doccano.config import DoccanoSettings
-from workbench.doccano.push import Article, Predictor, PushResult, push
+from workbench.doccano.pull import MAX_BYTES, annotator_records, read_export
+from workbench.doccano.push import Article, Predictor, PushResult, model_predictor, push
 from workbench.errors import WorkbenchError
 from workbench.fileio import remove_stale, staging_dir, write_json
 from workbench.labels import LabelScheme
-from workbench.records import AnnotatedDoc, write_records
+from workbench.predict import load_pipeline
+from workbench.records import AnnotatedDoc, iter_records, write_records
 
 RANKING = "ranking.json"
 PRE_ANNOTATIONS = "pre-annotations.jsonl"
@@ -51,9 +58,6 @@ def annotated_doc_ids(paths: Iterable[str | Path]) -> set[str]:
 
     The other folders are collections, such as the defaults annotations/gold and annotations/snapshots.
     """
-    from workbench.annotation_files import annotation_paths, is_snapshot
-    from workbench.records import iter_records
-
     ids: set[str] = set()
     for path in map(Path, paths):
         collection = path.is_dir() and not is_snapshot(path)
@@ -90,9 +94,6 @@ def push_next(
     seed: int = 0,
 ) -> NextResult:
     """Rank the articles not yet in the project nor annotated, push the top n with the model's pre-annotations, record both."""
-    from workbench.doccano.push import model_predictor
-    from workbench.predict import load_pipeline
-
     if n < 1:
         raise WorkbenchError(f"N must be at least 1, got {n}")
     project = session.find_project(settings.project)
@@ -135,8 +136,6 @@ def push_next(
 
 def project_pre_annotations(pushes: str | Path, project: str) -> list[Path]:
     """The pre-annotations files of the push records made for this project."""
-    import json
-
     files = []
     for ranking in sorted(Path(pushes).glob(f"*/{RANKING}")):
         try:
@@ -150,12 +149,6 @@ def project_pre_annotations(pushes: str | Path, project: str) -> list[Path]:
 
 def live_effort(session: DoccanoSession, project: Project, pre_annotations: list[Path], scheme: LabelScheme, max_bytes: int | None = None):
     """Effort per annotator on what they have confirmed in Doccano now (a confirmed-only export; no snapshot written)."""
-    import tempfile
-
-    from workbench.annotations.effort import measure_effort, read_pushed
-    from workbench.annotations.snapshot import Snapshot
-    from workbench.doccano.pull import MAX_BYTES, annotator_records, read_export
-
     limit = max_bytes or MAX_BYTES
     with tempfile.TemporaryDirectory(prefix="workbench-effort-") as tmp:
         zip_path = session.export(project.id, True, Path(tmp) / "confirmed.zip", limit)

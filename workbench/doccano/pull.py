@@ -34,6 +34,7 @@ from tqdm import tqdm
 import workbench
 from workbench.annotation_files import ANNOTATOR_DIR, MANIFEST
 from workbench.annotations.validate import Problem, validate_files
+from workbench.corpus.store import Corpus
 from workbench.doccano.client import DoccanoSession
 from workbench.doccano.config import public_url
 from workbench.errors import WorkbenchError
@@ -242,7 +243,7 @@ def write_snapshot(
     base: dict,
     records: dict[str, list[AnnotatedDoc]],
     scheme: LabelScheme,
-    corpus: dict[str, dict] | None = None,
+    corpus: Corpus | None = None,
     allow_invalid: bool = False,
 ) -> PullResult:
     """Write, validate and publish the snapshot; with validation problems (unless allowed) nothing is published."""
@@ -281,7 +282,7 @@ def pull(
     scheme: LabelScheme,
     name: str | None = None,
     include_unconfirmed: bool = False,
-    corpus: dict[str, dict] | None = None,
+    corpus: Corpus | None = None,
     allow_invalid: bool = False,
     max_bytes: int = MAX_BYTES,
 ) -> PullResult:

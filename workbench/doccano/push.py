@@ -22,11 +22,13 @@ from typing import Callable, Iterable, Sequence
 from tqdm import tqdm
 
 from workbench.corpus.ingest import text_sha256
+from workbench.corpus.store import load_corpus
 from workbench.doccano.annotators import untouched_doc_ids
 from workbench.doccano.client import PROJECT_TYPE, DoccanoSession, LabelType, Project
 from workbench.errors import WorkbenchError
 from workbench.fileio import write_jsonl
 from workbench.labels import LabelScheme
+from workbench.predict_cluster import ClusterPredictor
 from workbench.records import AnnotatedDoc
 
 # (doc_id, text, metadata), as workbench.predict.predict_records takes them.
@@ -99,8 +101,6 @@ def sync_label_types(session: DoccanoSession, project_id: int, scheme: LabelSche
 
 def articles_from_corpus(corpus: str | Path, split: str | None = None, ids: Sequence[str] | None = None) -> list[Article]:
     """Articles of the built corpus in doc_id order: all, one split, or the given ids (unknown ids are an error)."""
-    from workbench.corpus.store import load_corpus
-
     data = load_corpus(corpus)
     wanted = set(ids or ())
     articles = []
@@ -202,8 +202,6 @@ def records_predictor(records: Iterable[AnnotatedDoc]) -> Predictor:
 
 def model_predictor(model: str | Path) -> Predictor:
     """Pre-annotations from a trained spaCy pipeline, predicted batch by batch on a Dask LocalCluster (`workbench predict`'s path)."""
-    from workbench.predict_cluster import ClusterPredictor
-
     return ClusterPredictor(model)
 
 

@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from workbench.docs import doc_to_record
-from workbench.evaluation.bootstrap import BootstrapSettings
-from workbench.evaluation.evaluate import DocOutcome, Evaluation, SystemScores, gold_entity_doc, score_outcomes, task_metrics
+import spacy
+
+from workbench.docs import doc_to_record, gold_entity_doc, make_gold_nlp
+from workbench.evaluation.evaluate import DocOutcome, Evaluation, Headline, SystemScores, score_outcomes
 from workbench.evaluation.relation_baseline import RelationBaseline
-from workbench.evaluation.scorer import LabelledScores
+from workbench.installed_pipelines import find_installed, verify_pipeline
 from workbench.labels import LabelScheme
+from workbench.metrics import BootstrapSettings, LabelledScores, task_metrics
 from workbench.records import AnnotatedDoc
+from workbench.relations.candidates import DEFAULT_MAX_DISTANCE
 
 OFF_THE_SHELF = "en_core_web_sm"
 # OntoNotes labels that mean what ours mean; ROLE has no counterpart.
@@ -34,6 +37,9 @@ class Baseline:
     scores: SystemScores
     # The model's NER on the same labels, where those are fewer than the scheme's.
     model_ner: list[LabelledScores] | None = None
+
+    def headlines(self, scheme: LabelScheme, bootstrap: BootstrapSettings) -> dict[str, Headline]:
+        return self.scores.headlines(self.labels, scheme.relation_types, bootstrap)
 
     def metrics(self, scheme: LabelScheme, bootstrap: BootstrapSettings) -> dict:
         metrics = {"description": self.description, "labels": self.labels, **self.scores.metrics(self.labels, scheme.relation_types, bootstrap)}
@@ -56,8 +62,6 @@ def gazetteer_patterns(train: list[AnnotatedDoc]) -> list[dict]:
 
 
 def gazetteer_pipeline(train: list[AnnotatedDoc], lang: str = "en"):
-    from workbench.training.convert import make_gold_nlp
-
     nlp = make_gold_nlp(lang)
     nlp.add_pipe("entity_ruler").add_patterns(gazetteer_patterns(train))
     return nlp
@@ -65,10 +69,6 @@ def gazetteer_pipeline(train: list[AnnotatedDoc], lang: str = "en"):
 
 def off_the_shelf_pipeline():
     """The off-the-shelf pipeline with only what its NER needs, or None when no package of it is installed."""
-    import spacy
-
-    from workbench.installed_pipelines import find_installed, verify_pipeline
-
     installed = find_installed(OFF_THE_SHELF)
     if installed is None:
         return None
@@ -137,14 +137,23 @@ def off_the_shelf_baseline(nlp, evaluation: Evaluation) -> Baseline:
     )
 
 
-def run_baselines(evaluation: Evaluation, train: list[AnnotatedDoc], max_distance: int = 10) -> dict[str, Baseline]:
+def candidate_window(model=None) -> int:
+    """The max_distance of the model's relation component, else the component's default: the relation
+    baseline chooses among the same candidate pairs as the model does."""
+    if model is None or "relation_extractor" not in model.pipe_names:
+        return DEFAULT_MAX_DISTANCE
+    return model.get_pipe("relation_extractor").max_distance
+
+
+def run_baselines(evaluation: Evaluation, train: list[AnnotatedDoc], model=None) -> dict[str, Baseline]:
     """Score the baselines on the evaluation's documents and attach them to it (also returned).
 
     The gazetteer is built from `train`; when those are among the evaluated documents,
-    Evaluation.note_training_documents says so, baselines or not.
+    Evaluation.note_training_documents says so, baselines or not. `model` is the pipeline
+    under evaluation: its relation window is the relation baseline's.
     """
     gold = [o.gold for o in evaluation.outcomes]
-    baselines = {"gazetteer": gazetteer_baseline(gold, train, evaluation.scheme, max_distance)}
+    baselines = {"gazetteer": gazetteer_baseline(gold, train, evaluation.scheme, candidate_window(model))}
     nlp = off_the_shelf_pipeline()
     if nlp is None:
         evaluation.notes.append(f"baseline {OFF_THE_SHELF} is not installed (pip install -e '.[baseline]', or spaCy's own package, adds it)")

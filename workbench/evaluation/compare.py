@@ -19,13 +19,10 @@ import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.evaluation.bootstrap import MIN_INTERVAL_DOCUMENTS
-from workbench.evaluation.report import Report, pct, pct_ci
+from workbench.evaluation.report import Report
+from workbench.metrics import METRICS, MIN_DOCUMENTS, pct, pct_ci
 from workbench.words import count
 
-METRICS = ("precision", "recall", "f1")
-# Fewer documents than evaluate needs for an interval at all (bootstrap.MIN_INTERVAL_DOCUMENTS).
-MIN_DOCUMENTS = MIN_INTERVAL_DOCUMENTS
 CANNOT_TELL = "cannot tell"
 TASKS = (("ner", "Entities (NER)"), ("rel", "Relations, end to end"), ("rel_gold_entities", "Relations on gold entities"))
 

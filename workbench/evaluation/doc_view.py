@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from html import escape
 
+from spacy import displacy
+
 from workbench.evaluation.evaluate import DocOutcome
-from workbench.evaluation.scorer import relation_items
 from workbench.labels import LabelScheme
+from workbench.metrics import relation_items
 from workbench.records import AnnotatedDoc
 
 FALLBACK_COLORS = ("#7aa6ff", "#ffb86b", "#8fd694", "#ff8fa3", "#c3a6ff", "#ffe08a", "#9ee6e6", "#d0d0d0")
@@ -33,8 +35,6 @@ def _striped(color: str) -> str:
 
 
 def _displacy(record: AnnotatedDoc, unmatched: set[tuple], colors: dict[str, str], labels: list[str]) -> str:
-    from spacy import displacy
-
     palette = {}
     for i, label in enumerate(labels):
         palette[label] = _color(label, colors, i)

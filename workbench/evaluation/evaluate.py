@@ -13,9 +13,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from workbench.annotation_files import read_gold
-from workbench.docs import doc_to_record, record_to_doc
+from workbench.corpus.store import Corpus
+from workbench.docs import doc_to_record, gold_entity_docs
 from workbench.errors import WorkbenchError
-from workbench.evaluation.bootstrap import BootstrapSettings, bootstrap_intervals
 from workbench.evaluation.matching import (
     FN_CLASSES,
     FP_CLASSES,
@@ -24,12 +24,15 @@ from workbench.evaluation.matching import (
     error_class,
     semeval_schemes,
 )
-from workbench.evaluation.scorer import LabelledScores, entity_items, relation_items, score_items
 from workbench.labels import LabelScheme
+from workbench.metrics import BootstrapSettings, LabelledScores, entity_items, relation_items, score_items, task_metrics
 from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach, relation_reach
+from workbench.relations.thresholds import scored_cells
 
 RELATION_CAUSES = ("entities", "relation_model")
+# What an evaluation scores: entities, relations end to end, relations on the gold entities.
+TASKS = ("ner", "rel", "rel_gold_entities")
 
 
 @dataclass
@@ -62,6 +65,20 @@ class RelationError:
     cause: str
 
 
+@dataclass(frozen=True)
+class Headline:
+    """One task's headline, as metrics.json has it: micro counts and P/R/F1, the macro means, the micro intervals."""
+
+    micro: dict  # metrics.Counts.to_dict(): precision, recall, f1 (None where undefined), tp, fp, fn
+    macro: dict  # precision, recall, f1
+    ci: dict | None  # {metric: {lo, hi} or None}; None without intervals
+
+    @classmethod
+    def of(cls, scores: dict) -> "Headline":
+        """From a task's entry of metrics.json (task_metrics)."""
+        return cls(scores["micro"], scores["macro"], (scores.get("ci") or {}).get("micro"))
+
+
 @dataclass
 class SystemScores:
     """One system's strict counts per evaluated document: NER, relations end to end and on gold entities."""
@@ -69,6 +86,14 @@ class SystemScores:
     ner: list[LabelledScores]
     rel: list[LabelledScores] | None = None
     rel_gold_entities: list[LabelledScores] | None = None
+
+    def headlines(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict[str, Headline]:
+        """{task: its headline} of the tasks scored."""
+        per_task = {"ner": (self.ner, labels), "rel": (self.rel, relation_types), "rel_gold_entities": (self.rel_gold_entities, relation_types)}
+        return {
+            task: Headline.of(task_metrics(per_doc, task_labels, bootstrap))
+            for task, (per_doc, task_labels) in per_task.items() if per_doc is not None
+        }
 
     def metrics(self, labels: list[str], relation_types: list[str], bootstrap: BootstrapSettings) -> dict:
         metrics = {"ner": task_metrics(self.ner, labels, bootstrap)}
@@ -78,11 +103,6 @@ class SystemScores:
                 "gold_entities": task_metrics(self.rel_gold_entities, relation_types, bootstrap),
             }
         return metrics
-
-
-def task_metrics(per_doc: list[LabelledScores], labels: list[str], bootstrap: BootstrapSettings) -> dict:
-    """The summed counts' micro/macro/per-label scores, and their intervals under "ci" (None if none)."""
-    return {**LabelledScores.total(per_doc).to_dict(labels), "ci": bootstrap_intervals(per_doc, labels, bootstrap)}
 
 
 @dataclass
@@ -139,11 +159,11 @@ class Evaluation:
             "of how it does on new documents",
         )
 
-    def note_training_documents(self, corpus: dict[str, dict] | None) -> None:
+    def note_training_documents(self, corpus: Corpus | None) -> None:
         """Say which evaluated documents are in the corpus's training split: figures on them are optimistic."""
         if corpus is None:
             return
-        train = [d for d in self.doc_ids if (corpus.get(d) or {}).get("split") == "train" and d not in self.trained_on]
+        train = [d for d in self.doc_ids if corpus.split_of(d) == "train" and d not in self.trained_on]
         if train:
             self.notes.append(
                 f"{len(train)} of the {len(self.doc_ids)} evaluated documents are training documents "
@@ -188,6 +208,10 @@ class Evaluation:
         """The relation model alone: relations predicted on the gold entities."""
         return None if self.scores.rel_gold_entities is None else LabelledScores.total(self.scores.rel_gold_entities)
 
+    def headlines(self) -> dict[str, Headline]:
+        """{task: its headline} for the tasks scored (NER always; the two relation tasks with a relation model)."""
+        return self.scores.headlines(self.labels, self.relation_types, self.bootstrap)
+
     def metrics(self) -> dict:
         metrics = {
             **({"provenance": self.provenance} if self.provenance is not None else {}),
@@ -224,9 +248,7 @@ class Evaluation:
         return metrics
 
 
-def select_gold(
-    gold_paths: list[str | Path], split: str | list[str] | None, corpus: dict[str, dict] | None
-) -> list[AnnotatedDoc]:
+def select_gold(gold_paths: list[str | Path], split: str | list[str] | None, corpus: Corpus | None) -> list[AnnotatedDoc]:
     """The gold records (annotation_files.read_gold), or only those of the given corpus split(s)."""
     records = read_gold(gold_paths)
     splits = [split] if isinstance(split, str) else list(split or [])
@@ -237,7 +259,7 @@ def select_gold(
     missing = [r.doc_id for r in records if r.doc_id not in corpus]
     if missing:
         raise WorkbenchError(f"gold documents not in the corpus: {', '.join(missing)}")
-    selected = [r for r in records if corpus[r.doc_id]["split"] in splits]
+    selected = [r for r in records if corpus.split_of(r.doc_id) in splits]
     if not selected:
         raise WorkbenchError(f"no gold document is in the {'+'.join(splits)!r} split")
     return selected
@@ -245,15 +267,6 @@ def select_gold(
 
 def spans_of(record: AnnotatedDoc) -> list[Span]:
     return sorted(Span(e.start, e.end, e.label) for e in record.entities)
-
-
-def gold_entity_doc(nlp, record: AnnotatedDoc):
-    """The record as a Doc with its gold entities and relations, and sentence boundaries from the pipeline."""
-    doc = record_to_doc(nlp.make_doc, record)
-    for name in ("sentencizer", "senter"):
-        if name in nlp.pipe_names:
-            doc = nlp.get_pipe(name)(doc)
-    return doc
 
 
 @dataclass(frozen=True)
@@ -272,10 +285,8 @@ def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> GoldEntityRun:
     Also scores every candidate, with the gold answer, for the precision-threshold curve, and
     measures which gold relations its candidates reach at all (its scheme and window).
     """
-    from workbench.relations.thresholds import scored_cells
-
     component = nlp.get_pipe("relation_extractor")
-    docs = [gold_entity_doc(nlp, record) for record in gold]
+    docs = gold_entity_docs(nlp, gold)
     cells, n_gold = scored_cells(component, docs)
     reach = relation_reach(docs, component.scheme, component.max_distance)
     predicted = [doc_to_record(component(doc), record.doc_id) for doc, record in zip(docs, gold)]

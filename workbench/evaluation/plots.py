@@ -12,8 +12,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.plotting import pyplot as _pyplot
-from workbench.plotting import save_png
+import numpy
+
+from workbench.plotting import pyplot as _pyplot, save_png
+from workbench.relations.thresholds import score_at
 
 
 def on_gold_entities(contender: str) -> str:
@@ -98,8 +100,6 @@ def plot_per_label(scores: dict, path: Path) -> None:
 
 def plot_confusion(confusion: dict, path: Path) -> None:
     """Gold label against predicted label over aligned spans; the diagonal is agreement."""
-    import numpy
-
     plt = _pyplot()
     names, matrix = confusion["labels"], numpy.array(confusion["matrix"])
     fig, ax = plt.subplots(figsize=(1.0 + 0.62 * len(names), 0.8 + 0.55 * len(names)))
@@ -118,10 +118,6 @@ def plot_confusion(confusion: dict, path: Path) -> None:
 
 def plot_threshold_curves(cells: dict, n_gold: dict, thresholds: dict, path: Path) -> None:
     """Per relation type and over all types: precision and recall of keeping candidates scored at or above t."""
-    import numpy
-
-    from workbench.relations.thresholds import score_at
-
     plt = _pyplot()
     grid = numpy.linspace(0, 1, 101)
     panels = [(label, cells[label], n_gold[label], thresholds.get(label)) for label in cells]

@@ -16,7 +16,12 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+import spacy
+
+from workbench import __version__
 from workbench.annotation_files import annotation_paths
+from workbench.corpus.ingest import text_sha256
+from workbench.docs import docbin_doc_ids
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
 
@@ -57,8 +62,6 @@ def selection_doc_ids(model_meta: dict) -> list[str] | None:
     `workbench train` records them in meta.json; for a model trained before it did, the dev
     DocBin it names is read, if it is still the one whose sha256 the model recorded.
     """
-    from workbench.docs import docbin_doc_ids
-
     meta = model_meta.get("workbench")
     dev = ((meta.get("training") or {}).get("dev") if isinstance(meta, dict) else None) or {}
     if isinstance(dev.get("doc_ids"), list):
@@ -71,10 +74,6 @@ def selection_doc_ids(model_meta: dict) -> list[str] | None:
 
 def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: Iterable[str | Path]) -> dict:
     """model_meta: the pipeline's meta.json (nlp.meta)."""
-    import spacy
-
-    from workbench import __version__
-
     gold_paths = [str(p) for p in gold_paths]
     meta = model_meta.get("workbench")
     meta = meta if isinstance(meta, dict) else {}
@@ -99,8 +98,6 @@ def trained_on(model_meta: dict, records) -> list[str]:
     A pipeline trained before document ids were recorded (or elsewhere) lists none, so
     this finds nothing for it; evaluate then still notes documents of the training split.
     """
-    from workbench.corpus.ingest import text_sha256
-
     meta = model_meta.get("workbench") if isinstance(model_meta.get("workbench"), dict) else {}
     train = (meta.get("training") or {}).get("train") or {}
     ids = set(train.get("doc_ids") or []) - {None}

@@ -13,7 +13,7 @@ import numpy
 from spacy.tokens import Doc
 
 from workbench.docs import get_relations
-from workbench.relations.candidates import Candidate, generate_candidates, sentence_index
+from workbench.relations.candidates import DEFAULT_MAX_DISTANCE, Candidate, generate_candidates, sentence_index
 from workbench.labels import LabelScheme
 from workbench.relations.signatures import relation_key
 
@@ -44,7 +44,7 @@ def pair_features(doc: Doc, cand: Candidate, sentences: list[int] | None) -> dic
 class RelationBaseline:
     """Fit on docs with gold entities and doc._.relations; annotate docs that have entities."""
 
-    def __init__(self, scheme: LabelScheme, max_distance: int = 10, seed: int = 0, threshold: float = 0.5):
+    def __init__(self, scheme: LabelScheme, max_distance: int = DEFAULT_MAX_DISTANCE, seed: int = 0, threshold: float = 0.5):
         self.scheme = scheme
         self.max_distance = max_distance
         self.seed = seed
@@ -59,6 +59,7 @@ class RelationBaseline:
         return candidates, [pair_features(doc, cand, sentences) for cand in candidates]
 
     def fit(self, docs: list[Doc]) -> "RelationBaseline":
+        # Imported here: scikit-learn takes a second or two to import, and only a fit needs it.
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
 

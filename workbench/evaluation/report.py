@@ -12,8 +12,11 @@ from typing import Callable
 
 from workbench.evaluation import plots
 from workbench.evaluation.evaluate import Evaluation
+from workbench.evaluation.html_report import render_html
 from workbench.evaluation.provenance import provenance_rows
 from workbench.fileio import atomic_open, check_replaceable, staged_dir, write_json
+from workbench.metrics import markdown_table, pct, pct_ci, table_cell
+from workbench.relations.reach import REACH_HEADER, REASONS, reach_rows
 from workbench.words import count
 
 CLASS_MEANING = {
@@ -33,6 +36,9 @@ class Table:
 
     def alignment(self) -> str:
         return self.align.ljust(len(self.header), "l")
+
+    def markdown(self) -> list[str]:
+        return markdown_table(self.header, self.rows, self.align)
 
 
 @dataclass
@@ -54,26 +60,8 @@ class Report:
         self.blocks.append(("img", name, alt))
 
 
-UNDEFINED = "–"
-
 # A writer of more report blocks, given the report and its metrics.
 Section = Callable[[Report, dict], None]
-
-
-def pct(value: float | None) -> str:
-    """A score in %; – when it is undefined (None: precision with nothing predicted, recall with nothing to find)."""
-    return UNDEFINED if value is None else f"{100 * value:.1f}"
-
-
-def pct_ci(value: float | None, interval: dict | None) -> str:
-    """A score with its interval, e.g. 67.6 (55.1–78.0); the score alone when there is no interval."""
-    if value is None or not interval:
-        return pct(value)
-    return f"{pct(value)} ({pct(interval['lo'])}–{pct(interval['hi'])})"
-
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -278,8 +266,6 @@ def _relations(report: Report, metrics: dict, images: dict[str, str]) -> None:
 
 
 def _reach(report: Report, reach: dict) -> None:
-    from workbench.relations.reach import REACH_HEADER, REASONS, reach_rows
-
     report.h(3, "Reach (recall ceiling)")
     report.p(
         "The gold relations the model's candidate generator reaches at all: both arguments are gold entities and the "
@@ -296,7 +282,7 @@ def _reach(report: Report, reach: dict) -> None:
         shown = unreachable[:50]
         report.table(
             ["document", "type", "head", "tail", "reason", "tokens apart"],
-            [[u["doc_id"], u["type"], f"`{_cell(u['head'])}`", f"`{_cell(u['tail'])}`", u["reason"].replace("_", " "), str(u["distance"])]
+            [[u["doc_id"], u["type"], f"`{table_cell(u['head'])}`", f"`{table_cell(u['tail'])}`", u["reason"].replace("_", " "), str(u["distance"])]
              for u in shown],
             "lllllr",
         )
@@ -311,7 +297,7 @@ def _error_lists(report: Report, evaluation: Evaluation) -> None:
         if not errors:
             report.p("None.")
             continue
-        rows = [[e.doc_id, e.label, f"`{_cell(e.text)}` ({e.start}-{e.end})", e.error_class, _cell(e.sentence)] for e in errors]
+        rows = [[e.doc_id, e.label, f"`{table_cell(e.text)}` ({e.start}-{e.end})", e.error_class, table_cell(e.sentence)] for e in errors]
         report.table(["document", "label", "span", "kind", "sentence"], rows)
     if evaluation.rel is None:
         return
@@ -319,7 +305,7 @@ def _error_lists(report: Report, evaluation: Evaluation) -> None:
     if not evaluation.relation_errors:
         report.p("None.")
         return
-    rows = [[e.doc_id, e.kind, e.type, f"`{_cell(e.head)}`", f"`{_cell(e.tail)}`", e.cause.replace("_", " ")] for e in evaluation.relation_errors]
+    rows = [[e.doc_id, e.kind, e.type, f"`{table_cell(e.head)}`", f"`{table_cell(e.tail)}`", e.cause.replace("_", " ")] for e in evaluation.relation_errors]
     report.table(["document", "", "type", "head", "tail", "from"], rows)
 
 
@@ -351,11 +337,7 @@ def render_markdown(report: Report) -> str:
         elif kind == "img":
             lines += [f"![{block[2]}]({block[1]})", ""]
         elif kind == "table":
-            table: Table = block[1]
-            rule = ["---:" if a == "r" else "---" for a in table.alignment()]
-            lines += ["| " + " | ".join(table.header) + " |", "|" + "|".join(rule) + "|"]
-            lines += ["| " + " | ".join(row) + " |" for row in table.rows]
-            lines.append("")
+            lines += [*block[1].markdown(), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -391,8 +373,6 @@ def write_report(
     extra_metrics: more top-level keys for metrics.json; extra_section: writes more blocks
     right after the introduction (cross-validation adds its folds this way).
     """
-    from workbench.evaluation.html_report import render_html
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics = {**evaluation.metrics(), **(extra_metrics or {})}

@@ -25,6 +25,7 @@ import random
 from functools import lru_cache
 from typing import Callable, Iterator
 
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -54,8 +55,6 @@ def create_ner_entities_augmenter(ner_model: str | None = None) -> Callable[[Lan
 
 @lru_cache(maxsize=2)
 def _load_ner(path: str) -> Language:
-    import spacy
-
     # The entities are what counts: an assembled pipeline's relation component is not run.
     nlp = spacy.load(path)
     nlp.select_pipes(disable=[name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "relation_extractor"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import spacy
 from spacy.language import Language
 from spacy.util import registry
 
@@ -31,8 +32,6 @@ def create_base_tok2vec(base_model: str | None, source: str = "tok2vec", target:
 
 def copy_tok2vec_weights(base_model: str, source: str, tok2vec) -> None:
     """Load the base model's `source` component and copy its encoder's weights into `tok2vec` (same architecture)."""
-    import spacy
-
     base = spacy.load(base_model)
     if source not in base.pipe_names:
         raise WorkbenchError(f"the base model has no {source!r} component to start the relation encoder from", path=base_model)

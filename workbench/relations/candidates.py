@@ -8,6 +8,9 @@ from spacy.tokens import Doc, Span
 
 from workbench.labels import LabelScheme
 
+# The relation component's candidate window when its config does not set one.
+DEFAULT_MAX_DISTANCE = 10
+
 
 class Candidate(NamedTuple):
     head: tuple[int, int]  # token range, end-exclusive, as in doc._.relations

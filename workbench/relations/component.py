@@ -22,7 +22,7 @@ from thinc.types import Floats2d
 from workbench.docs import relation_spans  # importing workbench.docs registers doc._.relations
 # Imported for its side effect: the default model config names this architecture.
 from workbench.relations import model as _model  # noqa: F401
-from workbench.relations.candidates import Candidate, generate_candidates, move_candidate, same_tokenization
+from workbench.relations.candidates import DEFAULT_MAX_DISTANCE, Candidate, generate_candidates, move_candidate, same_tokenization
 from workbench.relations.scoring import score_relations
 from workbench.labels import LabelScheme, load_labels
 from workbench.relations.signatures import relation_key, scheme_from_docs
@@ -76,7 +76,7 @@ class TrainingBatch(NamedTuple):
     "relation_extractor",
     assigns=["doc._.relations"],
     requires=["doc.ents"],
-    default_config={"model": DEFAULT_MODEL_CONFIG, "max_distance": 10, "threshold": 0.5},
+    default_config={"model": DEFAULT_MODEL_CONFIG, "max_distance": DEFAULT_MAX_DISTANCE, "threshold": 0.5},
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_per_type": None},
 )
 def make_relation_extractor(nlp: Language, name: str, model: Model, max_distance: int, threshold: float):
@@ -93,7 +93,7 @@ class RelationExtractor(TrainablePipe):
         model: Model,
         name: str = "relation_extractor",
         *,
-        max_distance: int = 10,
+        max_distance: int = DEFAULT_MAX_DISTANCE,
         threshold: float = 0.5,
     ):
         self.vocab = vocab

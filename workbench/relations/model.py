@@ -210,9 +210,20 @@ def _n_cues(model: Model) -> int:
 def _features_init(model: Model, X: RelationInput | None = None, Y=None) -> None:
     tok2vec, embed = model.get_ref("tok2vec"), model.get_ref("embed")
     tok2vec.initialize(X=X[0] if X is not None else None)
+    _set_token_width(tok2vec, X[0] if X is not None else [])
     embed.initialize()
     n_categorical = N_CATEGORICAL[model.attrs.get("version", 1)]
     model.set_dim("nO", N_POOLED * tok2vec.get_dim("nO") + n_categorical * embed.get_dim("nO") + _n_cues(model))
+
+
+def _set_token_width(tok2vec: Model, docs: List[Doc]) -> None:
+    """Give the tok2vec its output width where it has none of its own.
+
+    A transformer listener learns its width from the transformer it listens to, after the
+    config is built, so the chain around it has no nO: read it off its output on the sample.
+    """
+    if not tok2vec.has_dim("nO") and docs:
+        tok2vec.set_dim("nO", tok2vec.predict(docs[:1])[0].shape[1])
 
 
 def _features_forward(model: Model, inputs: RelationInput, is_train: bool) -> Tuple[Floats2d, Callable]:

@@ -16,8 +16,9 @@ from typing import Iterable
 
 from spacy.tokens import Doc
 
-from workbench.docs import get_relations
+from workbench.docs import get_relations, gold_docs, gold_entity_doc, make_gold_nlp
 from workbench.labels import LabelScheme
+from workbench.metrics import percent
 from workbench.relations.candidates import Candidate, generate_candidates, sentence_index
 from workbench.relations.signatures import relation_key
 from workbench.words import count
@@ -164,23 +165,13 @@ def _why_unreachable(head, tail, label: str, ents: dict, sents: list[int] | None
 
 def records_reach(records, scheme: LabelScheme, max_distance: int, lang: str = "en") -> Reach:
     """The reach of canonical gold records, tokenized and split into sentences as `workbench data` does."""
-    from workbench.docs import record_to_doc
-    from workbench.training.convert import make_gold_nlp
-
-    nlp = make_gold_nlp(lang)
-    return relation_reach((nlp(record_to_doc(nlp.make_doc, record)) for record in records), scheme, max_distance)
+    return relation_reach(gold_docs(records, make_gold_nlp(lang)), scheme, max_distance)
 
 
 def pipeline_reach(nlp, records) -> Reach:
     """The reach of a trained pipeline's relation component (its scheme and window) on gold records."""
-    from workbench.evaluation.evaluate import gold_entity_doc
-
     component = nlp.get_pipe("relation_extractor")
     return relation_reach((gold_entity_doc(nlp, record) for record in records), component.scheme, component.max_distance)
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 # The reason columns count unreachable relations.
@@ -190,7 +181,7 @@ REACH_HEADER = ["type", "gold", "reachable", "share", *(k.replace("_", " ") for 
 def reach_rows(reach: dict) -> list[list[str]]:
     """Rows under REACH_HEADER from `Reach.to_dict()` (what metrics.json keeps): one per type, the micro row last."""
     def row(name: str, r: dict) -> list[str]:
-        return [name, str(r["gold"]), str(r["reachable"]), _pct(r["share"]), *(str(r["unreachable"][k]) for k in REASONS)]
+        return [name, str(r["gold"]), str(r["reachable"]), percent(r["share"]), *(str(r["unreachable"][k]) for k in REASONS)]
 
     return [*(row(name, r) for name, r in reach["per_type"].items()), row("all (micro)", reach["micro"])]
 

@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 from spacy.tokens import Doc
 
 from workbench.docs import get_relations
+from workbench.metrics import Counts, or_zero
 from workbench.relations.signatures import relation_key
 
 
@@ -19,6 +20,8 @@ ONE_SE_OBJECTIVE = "best F1, one-standard-error rule"
 
 @dataclass
 class ThresholdChoice:
+    """A cut and the dev figures of keeping what scores at or above it; an undefined figure is 0 here, so cuts can be ranked."""
+
     threshold: float
     precision: float
     recall: float
@@ -73,10 +76,8 @@ def score_at(scored: Sequence[tuple[float, bool]], n_gold: int, threshold: float
 
 
 def choice_at(threshold: float, tp: int, fp: int, n_gold: int) -> ThresholdChoice:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return ThresholdChoice(float(threshold), precision, recall, f1)
+    counts = Counts(tp, fp, n_gold - tp)
+    return ThresholdChoice(float(threshold), or_zero(counts.precision), or_zero(counts.recall), or_zero(counts.f1))
 
 
 def tune_thresholds(

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import spacy
+from spacy.util import get_minor_version_range, is_compatible_version
+
 from workbench.errors import WorkbenchError
 from workbench.installed_pipelines import find_installed, installed_pipelines, read_meta, verify_pipeline
 
@@ -59,9 +62,6 @@ def find_pipeline_path(requested: str) -> Path:
 
 def resolve_base_model(requested: str) -> BaseModel:
     """Find the base model and check that this spaCy can use it; every failure is a WorkbenchError."""
-    import spacy
-    from spacy.util import get_minor_version_range, is_compatible_version
-
     path = find_pipeline_path(requested)
     verify_pipeline(path)
     meta = read_meta(path)

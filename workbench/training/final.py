@@ -21,13 +21,22 @@ the base model and spaCy overrides are taken from it.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import spacy
+
+from workbench.annotations.validate import check_gold
+from workbench.corpus.store import Corpus
+from workbench.docs import gold_docs, make_gold_nlp, write_docbin
 from workbench.errors import WorkbenchError
-from workbench.fileio import replace_dir, sha256_of_files, staging_dir, write_json
-from workbench.training.pipeline import PARTS, PipelineSpec
+from workbench.fileio import sha256_of_files, staged_dir, write_json
+from workbench.labels import load_labels
+from workbench.training.pipeline import JOINT, PipelineSpec, train_pipeline
+from workbench.training.steps import median_step
+
+# Where a PipelineSpec keeps each training part's spaCy overrides.
+OVERRIDE_FIELDS = {"ner": "ner_overrides", "rel": "rel_overrides", JOINT: "joint_overrides"}
 
 CARD_NAME = "README.md"
 THRESHOLDS_NAME = "relation_thresholds.json"
@@ -62,15 +71,19 @@ def read_crossval(crossval_dir: str | Path) -> dict:
 
 def plan_final(metrics: dict, spec: PipelineSpec, gold_paths: list[Path], report: Path) -> FinalPlan:
     """The steps and thresholds of a crossval report, after checking it measured this gold, these configs and labels."""
-    from workbench.training.steps import median_step
-
     crossval, provenance = metrics["crossval"], metrics.get("provenance") or {}
-    # The base model decides which configs are the defaults (transfer or -scratch), so it comes first.
-    spec = replace(spec, base_model=crossval["base_model"])
+    # The encoder and base model decide which configs are the defaults (transfer, -scratch or trf), so they come first.
+    spec = replace(
+        spec,
+        encoder=crossval.get("encoder") or spec.encoder,
+        base_model=crossval.get("base_model") or spec.base_model,
+        transformer=crossval.get("transformer"),
+    )
+    parts = spec.training_parts()
     checks = [
         ("gold", (provenance.get("gold") or {}).get("sha256"), sha256_of_files(gold_paths)),
         ("label config", crossval.get("labels_sha256"), sha256_of_files([spec.labels])),
-        *((f"{part} config", (provenance.get("config_sha256") or {}).get(part), sha256_of_files([spec.config(part)])) for part in PARTS),
+        *((f"{part} config", (provenance.get("config_sha256") or {}).get(part), sha256_of_files([spec.config(part)])) for part in parts),
     ]
     for what, measured, now in checks:
         if measured != now:
@@ -79,7 +92,7 @@ def plan_final(metrics: dict, spec: PipelineSpec, gold_paths: list[Path], report
                 "rerun `workbench crossval` with these files, so the final model is the one it measured",
                 path=report,
             )
-    fold_steps = {part: [(fold.get("best_step") or {}).get(part) for fold in metrics["folds"]] for part in PARTS}
+    fold_steps = {part: [(fold.get("best_step") or {}).get(part) for fold in metrics["folds"]] for part in parts}
     if any(not isinstance(step, int) for steps in fold_steps.values() for step in steps):
         raise WorkbenchError(
             "the crossval report does not say at which step each fold's checkpoint was taken (a report from before "
@@ -88,14 +101,12 @@ def plan_final(metrics: dict, spec: PipelineSpec, gold_paths: list[Path], report
         )
     steps = {part: median_step(values) for part, values in fold_steps.items()}
     overrides = crossval.get("overrides") or {}
-
-    def fixed(part: str) -> dict:
-        # Exactly `steps` updates and the last checkpoint: no dev documents are left to stop early or choose on.
-        n = steps[part]
-        return {**(overrides.get(part) or {}), "training.max_steps": n, "training.eval_frequency": n, "training.patience": 0}
-
-    final_spec = replace(spec, ner_overrides=fixed("ner"), rel_overrides=fixed("rel"), tune=False)
-    return FinalPlan(steps, fold_steps, crossval_thresholds(crossval), final_spec)
+    # Exactly `steps` updates and the last checkpoint: no dev documents are left to stop early or choose on.
+    fixed = {
+        OVERRIDE_FIELDS[part]: {**(overrides.get(part) or {}), "training.max_steps": n, "training.eval_frequency": n, "training.patience": 0}
+        for part, n in steps.items()
+    }
+    return FinalPlan(steps, fold_steps, crossval_thresholds(crossval), replace(spec, tune=False, **fixed))
 
 
 def crossval_thresholds(crossval: dict) -> dict:
@@ -112,24 +123,15 @@ def train_final(
 ) -> FinalModel:
     """Train NER -> REL on every gold document as the crossval report says, write its card, install it at `output`.
 
-    The model is built and carded in run_dir; the installed one is replaced only by a finished one.
+    Training runs in run_dir; the installed model is replaced only by a finished, carded one.
     """
-    import spacy
-
-    from workbench.corpus.store import corpus_index
-    from workbench.labels import load_labels
-    from workbench.training.convert import check_against_scheme, gold_in_corpus, make_gold_nlp, write_docbin
-    from workbench.training.pipeline import train_pipeline
-    from workbench.training.train import install_model
-
     gold_paths, run_dir, report = [Path(p) for p in gold_paths], Path(run_dir), Path(crossval_dir)
     metrics = read_crossval(report)
     plan = plan_final(metrics, spec, gold_paths, report)
-    check_against_scheme(gold_paths, load_labels(spec.labels))
-    records = gold_in_corpus(gold_paths, corpus_index(corpus))
+    records = check_gold(gold_paths, load_labels(spec.labels), Corpus.open(corpus))
     if not records:
         raise WorkbenchError(f"no gold documents in {', '.join(map(str, gold_paths))}")
-    train_path = write_docbin(run_dir / "data" / "train.spacy", make_gold_nlp(), records)
+    train_path = write_docbin(run_dir / "data" / "train.spacy", gold_docs(records, make_gold_nlp()))
     # spaCy wants a dev corpus; with eval_frequency = max_steps it is only scored at the first and last step.
     trained = train_pipeline(plan.spec, train_path, train_path, run_dir, run_dir / "pipeline", checkpoint="model-last")
     nlp = spacy.load(trained.path)
@@ -140,14 +142,10 @@ def train_final(
     documents = [{"doc_id": d, "sha256": h} for d, h in zip(training["train"]["doc_ids"], training["train"]["text_sha256"])]
     card = model_card(metrics, report, plan, applied, documents)
     nlp.meta["workbench"]["card"] = card
-    staging = staging_dir(run_dir / "final")
-    try:
-        nlp.to_disk(staging)
-        write_json(staging / THRESHOLDS_NAME, {"source": "crossval", "report": str(report), "per_type": applied})
-        (staging / CARD_NAME).write_text(card_markdown(card), encoding="utf-8")
-        install_model(staging, output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with staged_dir(output) as stage:  # the installed model is replaced only by a whole one
+        nlp.to_disk(stage)
+        write_json(stage / THRESHOLDS_NAME, {"source": "crossval", "report": str(report), "per_type": applied})
+        (stage / CARD_NAME).write_text(card_markdown(card), encoding="utf-8")
     return FinalModel(Path(output), len(records), card)
 
 
@@ -213,7 +211,7 @@ def model_card(metrics: dict, report: Path, plan: FinalPlan, thresholds: dict, d
             "date": (metrics.get("provenance") or {}).get("date"),
         },
         "estimate": estimate,
-        "steps": {part: {"steps": plan.steps[part], "folds": plan.fold_steps[part], "rule": "median of the folds' best steps"} for part in PARTS},
+        "steps": {part: {"steps": n, "folds": plan.fold_steps[part], "rule": "median of the folds' best steps"} for part, n in plan.steps.items()},
         "thresholds": thresholds,
         "training_documents": documents,
     }

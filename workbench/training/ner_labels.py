@@ -23,6 +23,8 @@ from typing import Callable
 from spacy.language import Language
 from spacy.util import registry
 
+from workbench.labels import load_labels
+
 # Low enough that no hidden activation can lift the action above a real one, small
 # enough to stay finite in float32 arithmetic.
 OFF_BIAS = -1.0e4
@@ -64,6 +66,8 @@ def apply_label_plan(ner, plan: LabelPlan) -> None:
     """Add, copy and switch off labels in the NER's output layer (and its rehearsal copy, if any)."""
     for label in (*plan.copied, *plan.added):
         ner.add_label(label)
+    if not plan.copied and not plan.switched_off:
+        return  # a NER trained from nothing: no rows to copy or switch off (and maybe no `upper` layer)
     models = [ner.model]
     if getattr(ner, "_rehearsal_model", None) not in (None, True, False):
         models.append(ner._rehearsal_model)
@@ -104,8 +108,6 @@ def predictable_labels(ner) -> list[str]:
 @registry.callbacks("workbench.scheme_ner_labels.v1")
 def create_scheme_ner_labels(labels_path: str, component: str = "ner") -> Callable[[Language], Language]:
     """after_init callback: fit the (sourced) NER's labels to the label config at `labels_path`."""
-    from workbench.labels import load_labels
-
     def scheme_ner_labels(nlp: Language) -> Language:
         if component not in nlp.component_names:
             return nlp

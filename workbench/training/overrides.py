@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+from spacy.cli._util import parse_config_overrides
+from spacy.util import load_config
+
 from workbench.errors import WorkbenchError
 
 
 def parse_overrides(args: list[str]) -> dict:
     """spaCy's own parser, with its exits and click errors turned into WorkbenchErrors."""
-    import click
-    from spacy.cli._util import parse_config_overrides
-
     for arg in args:
         if arg.startswith("--") and "." not in arg.split("=", 1)[0]:
             raise WorkbenchError(f"no such option: {arg} (see --help; spaCy settings are written --section.key VALUE)")
@@ -38,8 +39,6 @@ def _has_setting(config, dotted: str) -> bool:
 
 def route_overrides(overrides: dict, configs: dict[str, Path]) -> dict[str, dict]:
     """{part: the overrides whose setting that part's config has}; an override no config has is an error."""
-    from spacy.util import load_config
-
     loaded = {part: load_config(path, interpolate=False) for part, path in configs.items() if Path(path).exists()}
     routed: dict[str, dict] = {part: {} for part in configs}
     for key, value in overrides.items():

@@ -24,16 +24,24 @@ the training DocBin at initialize, so a model's patterns come only from what it 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import spacy
+from spacy.lang.en import English
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from workbench.labels import LabelScheme
+from workbench.annotations.validate import check_gold
+from workbench.corpus.store import Corpus
+from workbench.docs import gold_docs, make_gold_nlp, read_docbin
+from workbench.errors import WorkbenchError
+from workbench.fileio import write_jsonl
+from workbench.labels import LabelScheme, load_labels
 
 
 @dataclass(frozen=True)
@@ -82,8 +90,6 @@ def span_patterns(span: Span) -> list[str | list]:
 
 
 def _key(pattern: str | list) -> str:
-    import json
-
     return json.dumps(pattern, sort_keys=True, ensure_ascii=False)
 
 
@@ -91,8 +97,6 @@ def score_patterns(docs: list[Doc], candidates: list[tuple[str, str | list, str]
     """Each (label, pattern, source) run over the docs: how many spans it matches, how many are gold entities of its label."""
     if not docs:
         return [ScoredPattern(label, pattern, source, 0, 0) for label, pattern, source in candidates]
-    from spacy.lang.en import English
-
     vocab = docs[0].vocab
     # A phrase is tokenized as the documents are, so the PhraseMatcher can match it token by token.
     tokenizer = English(vocab=vocab).tokenizer
@@ -137,30 +141,18 @@ def derive_patterns(docs: Iterable[Doc], scheme: LabelScheme) -> list[ScoredPatt
     return kept
 
 
-def patterns_from_gold(gold_paths: list, scheme: LabelScheme, split: list[str] | None = None, corpus: dict | None = None) -> list[ScoredPattern]:
-    """The patterns of these gold files (only the documents of `split`, when given), checked against the scheme first."""
-    from workbench.docs import record_to_doc
-    from workbench.evaluation.evaluate import select_gold
-    from workbench.training.convert import check_against_scheme, make_gold_nlp
-
-    check_against_scheme([Path(p) for p in gold_paths], scheme)
-    nlp = make_gold_nlp()
-    docs = [record_to_doc(nlp.make_doc, record) for record in select_gold(gold_paths, split, corpus)]
-    return derive_patterns(docs, scheme)
+def patterns_from_gold(gold_paths: list, scheme: LabelScheme, splits: list[str] | None = None, corpus: Corpus | None = None) -> list[ScoredPattern]:
+    """The patterns of these gold files (only the documents of `splits`, when given), checked as `workbench data` checks gold."""
+    records = check_gold(gold_paths, scheme, corpus)
+    if splits:
+        records = [r for r in records if corpus.split_of(r.doc_id) in splits]
+        if not records:
+            raise WorkbenchError(f"no gold document is in the {'+'.join(splits)!r} split")
+    return derive_patterns(gold_docs(records, make_gold_nlp()), scheme)
 
 
 def write_patterns(path: str | Path, patterns: list[ScoredPattern]) -> int:
-    from workbench.fileio import write_jsonl
-
     return write_jsonl(path, (pattern.to_dict() for pattern in patterns))
-
-
-def read_docbin_docs(path: str | Path) -> list[Doc]:
-    import spacy
-    from spacy.tokens import DocBin
-
-    nlp = spacy.blank("en")
-    return list(DocBin().from_disk(path).get_docs(nlp.vocab))
 
 
 @registry.misc("workbench.entity_patterns.v1")
@@ -169,11 +161,9 @@ def create_entity_patterns(train: str | None, labels: str | None) -> list[dict]:
 
     With labels null, or a label config that asks for no patterns, the list is empty.
     """
-    from workbench.labels import load_labels
-
     if not labels or not train:
         return []
     scheme = load_labels(labels)
     if not any(entity.patterns for entity in scheme.entities.values()):
         return []
-    return [scored.to_dict() for scored in derive_patterns(read_docbin_docs(train), scheme)]
+    return [scored.to_dict() for scored in derive_patterns(read_docbin(spacy.blank("en"), train), scheme)]

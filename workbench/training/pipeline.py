@@ -8,27 +8,44 @@ everywhere. Each trained pipeline records where it came from in its meta.json
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench import words
+from spacy.util import load_config
+
+from workbench import __version__, words
+from workbench.corpus.ingest import text_sha256
+from workbench.docs import count_docbin, docbin_doc_ids, docbin_texts
 from workbench.errors import WorkbenchError
-from workbench.fileio import sha256_of_files
+from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
+from workbench.training.convert import read_data_manifest
+from workbench.training.steps import checkpoint_step
+from workbench.training.encoders import DEFAULT_ENCODER, DEFAULT_TRANSFORMER, Transformer, check_encoder, check_transformer_extra, resolve_transformer, use_device
+from workbench.training.train import assemble_pipeline, install_model, train_from_config
+from workbench.training.tune import tune_model_thresholds
 
 CONFIGS = Path("configs")
 TRANSFER_CONFIGS = {"ner": CONFIGS / "ner.cfg", "rel": CONFIGS / "rel.cfg"}
 SCRATCH_CONFIGS = {"ner": CONFIGS / "ner-scratch.cfg", "rel": CONFIGS / "rel-scratch.cfg"}
 PARTS = ("ner", "rel")
+# The transformer encoder trains NER and relations in one config, on one shared transformer.
+JOINT = "joint"
+JOINT_CONFIG = CONFIGS / "trf.cfg"
 
 
 @dataclass(frozen=True)
 class PipelineSpec:
-    """What to train: configs, label scheme, base model, overrides and how to tune relation thresholds.
+    """What to train: encoder, configs, label scheme, base model, overrides and how to tune relation thresholds.
 
+    With the CNN encoder (the default) NER and REL are two parts, each its own config:
     `ner_config` / `rel_config` left as None pick the transfer configs when there is a base
-    model and the -scratch configs when `base_model` is "none".
+    model and the -scratch configs when `base_model` is "none". With the transformer encoder
+    there is one part, JOINT: `joint_config` (default configs/trf.cfg) trains NER and REL on
+    one shared transformer, `transformer` (see workbench.training.encoders), and no base
+    model is used.
     """
 
     labels: Path = CONFIGS / "labels.yml"
@@ -40,21 +57,63 @@ class PipelineSpec:
     tune: bool = True
     target_precision: float | None = None
     min_dev_support: int = 20
+    encoder: str = DEFAULT_ENCODER
+    transformer: str | None = None
+    joint_config: Path | None = None
+    joint_overrides: dict = field(default_factory=dict)
+    gpu_id: int = -1
 
     @property
     def from_scratch(self) -> bool:
         return is_none(self.base_model)
 
+    @property
+    def joint(self) -> bool:
+        return self.encoder == "transformer"
+
+    def training_parts(self, wanted: tuple[str, ...] = PARTS) -> tuple[str, ...]:
+        """The configs that train `wanted` (ner, rel or both): themselves, or JOINT for both on one transformer."""
+        if not self.joint:
+            return wanted
+        if set(wanted) != set(PARTS):
+            raise WorkbenchError(
+                "--encoder transformer trains NER and relations together on one shared transformer: use `workbench train all`"
+            )
+        return (JOINT,)
+
     def config(self, part: str) -> Path:
+        if part == JOINT:
+            return Path(self.joint_config) if self.joint_config is not None else JOINT_CONFIG
         chosen = self.ner_config if part == "ner" else self.rel_config
         return Path(chosen) if chosen is not None else (SCRATCH_CONFIGS if self.from_scratch else TRANSFER_CONFIGS)[part]
 
-    def overrides(self, part: str, base: BaseModel | None) -> dict:
-        """spaCy overrides for one part: the base model's folder and labels first, then the user's."""
+    @property
+    def starts_from(self) -> str:
+        """What training starts from, in words: the base model, or the transformer."""
+        if self.joint:
+            return f"transformer {self.transformer or DEFAULT_TRANSFORMER}"
+        return f"base model {self.base_model}"
+
+    def describe(self) -> dict:
+        """The spec's choices as experiment records keep them: encoder, starting point and the user's overrides."""
+        return {
+            "encoder": self.encoder,
+            "base_model": None if self.joint else self.base_model,
+            "transformer": (self.transformer or DEFAULT_TRANSFORMER) if self.joint else None,
+            "overrides": {part: self.user_overrides(part) for part in self.training_parts()},
+        }
+
+    def user_overrides(self, part: str) -> dict:
+        return {"ner": self.ner_overrides, "rel": self.rel_overrides, JOINT: self.joint_overrides}[part]
+
+    def overrides(self, part: str, base: BaseModel | None, transformer: Transformer | None = None) -> dict:
+        """spaCy overrides for one part: the base model's (or transformer's) folder and labels first, then the user's."""
         own = {"paths.labels": str(self.labels)}
         if base is not None:
             own["paths.base_model"] = str(base.path)
-        return {**own, **(self.ner_overrides if part == "ner" else self.rel_overrides)}
+        if transformer is not None:
+            own["paths.transformer"] = transformer.name
+        return {**own, **self.user_overrides(part)}
 
 
 @dataclass(frozen=True)
@@ -71,8 +130,12 @@ class TrainedPipeline:
 
     path: Path
     parts: dict  # part name -> TrainedPart
-    base_model: BaseModel | None
+    resolved: ResolvedSpec
     thresholds: dict | None
+
+    @property
+    def base_model(self) -> BaseModel | None:
+        return self.resolved.base
 
     @property
     def train_seconds(self) -> dict:
@@ -85,10 +148,39 @@ class TrainedPipeline:
         return {name: part.step for name, part in self.parts.items()}
 
 
-def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
-    """The spec's base model (None from scratch), checked against the configs that will use it."""
-    from spacy.util import load_config
+@dataclass(frozen=True)
+class ResolvedSpec:
+    """What a spec's names came to: the base model (CNN encoder) or the transformer, and the device."""
 
+    base: BaseModel | None
+    transformer: Transformer | None
+    device: str
+
+    def describe(self) -> str:
+        if self.transformer is not None:
+            return f"transformer: {self.transformer.description}"
+        return f"base model: {self.base.describe() if self.base else 'none (from scratch)'}"
+
+
+def resolve_spec(spec: PipelineSpec) -> ResolvedSpec:
+    """Resolve and check the spec's encoder, base model or transformer and device, before anything trains."""
+    check_encoder(spec.encoder)
+    if not spec.joint and spec.transformer is not None:
+        raise WorkbenchError(f"--transformer {spec.transformer} needs --encoder transformer (the encoder is {spec.encoder})")
+    transformer = None
+    if spec.joint:
+        check_transformer_extra()
+        transformer = resolve_transformer(spec.transformer)
+        if not spec.config(JOINT).exists():
+            raise WorkbenchError("config file not found", path=spec.config(JOINT))
+    device = use_device(spec.gpu_id)
+    return ResolvedSpec(resolve_spec_base(spec), transformer, device)
+
+
+def resolve_spec_base(spec: PipelineSpec) -> BaseModel | None:
+    """The spec's base model (None from scratch, and with the transformer encoder), checked against the configs that will use it."""
+    if spec.joint:
+        return None
     base = None if spec.from_scratch else resolve_base_model(spec.base_model)
     for part in PARTS:
         path = spec.config(part)
@@ -116,14 +208,12 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
     all-zero scores, so that is an error unless the user asks to select on the training
     documents instead.
     """
-    from workbench.training.convert import read_data_manifest
-
     data_dir = Path(data_dir)
     train, dev = data_dir / "train.spacy", data_dir / "dev.spacy"
     for path in (train, dev):
         if not path.exists():
             raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
-    n_train, n_dev = _count_docs(train), _count_docs(dev)
+    n_train, n_dev = count_docbin(train), count_docbin(dev)
     if n_train == 0:
         raise WorkbenchError("no training documents", path=train)
     notes = []
@@ -144,27 +234,29 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
 
 
 def train_part(
-    spec: PipelineSpec, part: str, base: BaseModel | None, train_path: Path, dev_path: Path, run_dir: Path, checkpoint: str = "model-best"
+    spec: PipelineSpec, part: str, resolved: ResolvedSpec, train_path: Path, dev_path: Path, run_dir: Path, checkpoint: str = "model-best"
 ) -> TrainedPart:
     """Run `spacy train` for one part into run_dir; return its model-best (or the checkpoint asked for)."""
-    from workbench.training.steps import checkpoint_step
-    from workbench.training.train import train_from_config
-
     start = time.perf_counter()
-    chosen = train_from_config(spec.config(part), run_dir, train_path, dev_path, spec.overrides(part, base), checkpoint)
+    overrides = spec.overrides(part, resolved.base, resolved.transformer)
+    chosen = train_from_config(spec.config(part), run_dir, train_path, dev_path, overrides, gpu_id=spec.gpu_id, checkpoint=checkpoint)
     return TrainedPart(part, chosen, time.perf_counter() - start, checkpoint_step(chosen))
 
 
-def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
+def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
     """What a trained pipeline records about its making (meta.json, under "workbench")."""
-    from workbench import __version__
-    from workbench.training.convert import read_data_manifest
-
+    base, transformer = resolved.base, resolved.transformer
+    if transformer is not None:
+        described = f"none (transformer encoder: {transformer.description})"
+    else:
+        described = f"{base.name} {base.version}" if base is not None else "none (from scratch)"
     return {
         "workbench_version": __version__,
         # A plain description for reports, and the details apart.
-        "base_model": f"{base.name} {base.version}" if base is not None else "none (from scratch)",
+        "base_model": described,
         "base_model_source": base.to_dict() if base is not None else None,
+        "encoder": spec.encoder,
+        "transformer": transformer.to_dict() if transformer is not None else None,
         "config_sha256": {part: sha256_of_files([spec.config(part)]) for part in parts},
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
@@ -179,25 +271,13 @@ def provenance(spec: PipelineSpec, base: BaseModel | None, train_path: Path, dev
 
 def _docbin_record(path: Path) -> dict:
     """Path, sha256 and documents of a DocBin: each by doc_id and by its text's sha256, which evaluate checks documents against."""
-    from workbench.docs import docbin_doc_ids, docbin_text_sha256
-
     doc_ids = docbin_doc_ids(path)
     return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids,
-            "text_sha256": docbin_text_sha256(path)}
-
-
-def _count_docs(path: Path) -> int:
-    from spacy.tokens import DocBin
-
-    return len(DocBin().from_disk(path))
+            "text_sha256": [text_sha256(text) for text in docbin_texts(path)]}
 
 
 def stamp_provenance(model_dir: Path, record: dict) -> None:
     """Write the provenance into the pipeline's meta.json (atomically), where spacy.load keeps it."""
-    import json
-
-    from workbench.fileio import write_json
-
     meta_path = Path(model_dir) / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["workbench"] = record
@@ -217,24 +297,24 @@ def train_pipeline(
 
     With both parts, NER and REL are installed beside `output` as OUTPUT-ner and OUTPUT-rel
     and assembled NER -> REL at `output`; with one part, that part is installed at
-    `output`. Runs go to run_dir/PART. Tuning and the provenance stamp happen in the run
-    folder, so an installed model is replaced only by a finished one.
+    `output`. With the transformer encoder both are one part, JOINT, installed at `output`.
+    Runs go to run_dir/PART. Tuning and the provenance stamp happen in the run folder, so an
+    installed model is replaced only by a finished one.
     """
-    from workbench.training.train import assemble_pipeline, install_model
-    from workbench.training.tune import tune_model_thresholds
-
     train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
-    base = resolve_spec_base(spec)
-    trained = {part: train_part(spec, part, base, train_path, dev_path, run_dir / part, checkpoint) for part in parts}
+    parts = spec.training_parts(parts)
+    resolved = resolve_spec(spec)
+    trained = {part: train_part(spec, part, resolved, train_path, dev_path, run_dir / part, checkpoint) for part in parts}
+    relations = next((trained[name] for name in ("rel", JOINT) if name in trained), None)
     thresholds = None
-    if spec.tune and "rel" in trained:
-        thresholds = tune_model_thresholds(trained["rel"].best, dev_path, spec.target_precision, spec.min_dev_support)
+    if spec.tune and relations is not None:
+        thresholds = tune_model_thresholds(relations.best, dev_path, spec.target_precision, spec.min_dev_support)
     for name, part in trained.items():
-        stamp_provenance(part.best, provenance(spec, base, train_path, dev_path, [name]))
+        stamp_provenance(part.best, provenance(spec, resolved, train_path, dev_path, [name]))
     if len(parts) == 1:
         install_model(trained[parts[0]].best, output)
     else:
         for name, part in trained.items():
             install_model(part.best, output.with_name(f"{output.name}-{name}"))
-        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, base, train_path, dev_path, list(parts)))
-    return TrainedPipeline(output, trained, base, thresholds)
+        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, resolved, train_path, dev_path, list(parts)))
+    return TrainedPipeline(output, trained, resolved, thresholds)

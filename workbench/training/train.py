@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import spacy
+from spacy.cli.train import train
+
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_errors
 
@@ -15,11 +18,10 @@ def train_from_config(
     train_path: str | Path,
     dev_path: str | Path,
     overrides: dict | None = None,
+    gpu_id: int = -1,
     checkpoint: str = "model-best",
 ) -> Path:
-    """Run `spacy train` in-process; return the path of the checkpoint asked for (model-best, or model-last)."""
-    from spacy.cli.train import train
-
+    """Run `spacy train` in-process (on the GPU gpu_id, -1: CPU); return the path of the checkpoint asked for (model-best, or model-last)."""
     for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
         if not Path(path).exists():
             hint = " (run `workbench data` first)" if name != "config" else ""
@@ -28,7 +30,7 @@ def train_from_config(
     run_dir = Path(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
     with write_errors(run_dir):  # spaCy's checkpoints on a full disk: one line naming the run folder
-        train(Path(config), run_dir, use_gpu=-1, overrides=all_overrides)
+        train(Path(config), run_dir, use_gpu=gpu_id, overrides=all_overrides)
     chosen = run_dir / checkpoint
     if not chosen.exists():
         raise WorkbenchError(f"training finished without a {checkpoint}", path=run_dir)
@@ -49,8 +51,6 @@ def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str 
 
     provenance: what the assembled pipeline records about its making (meta.json "workbench").
     """
-    import spacy
-
     nlp = spacy.load(ner_model)
     rel_nlp = spacy.load(rel_model)
     if provenance is not None:

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import spacy
+
+from workbench.docs import read_docbin, through_encoders
 from workbench.errors import WorkbenchError
 from workbench.fileio import replace_dir, staging_dir, write_json
+from workbench.relations import tune_thresholds
 from workbench.relations.thresholds import ONE_SE_OBJECTIVE, ONE_SE_RULE
 
 REPORT_NAME = "relation_thresholds.json"
-
-
-def read_docbin(nlp, path: str | Path) -> list:
-    from spacy.tokens import DocBin
-
-    path = Path(path)
-    if not path.exists():
-        raise WorkbenchError("DocBin not found (run `workbench data` first)", path=path)
-    return list(DocBin().from_disk(path).get_docs(nlp.vocab))
 
 
 def tune_model_thresholds(
@@ -27,16 +22,14 @@ def tune_model_thresholds(
 
     The report also lands in MODEL/relation_thresholds.json, so the choice can be read later.
     """
-    import spacy
-
-    from workbench.relations import tune_thresholds
-
     if target_precision is not None and not 0.0 < target_precision <= 1.0:
         raise WorkbenchError(f"target precision must be in (0, 1], got {target_precision}")
     nlp = spacy.load(model_dir)
     if "relation_extractor" not in nlp.pipe_names:
         raise WorkbenchError("the pipeline has no relation_extractor", path=model_dir)
-    per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), read_docbin(nlp, dev_path), target_precision, min_support)
+    # A relation component that listens to a shared encoder needs it run first; the gold entities stay.
+    docs = through_encoders(nlp, read_docbin(nlp, dev_path))
+    per_type = tune_thresholds(nlp.get_pipe("relation_extractor"), docs, target_precision, min_support)
     report = {
         "dev": str(dev_path),
         # The rule a type is tuned by, when its dev support allows; each type's "status" and "note" say what happened.

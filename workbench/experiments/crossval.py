@@ -1,4 +1,4 @@
-"""Cross-validation by document: folds of corpus groups, each fold trained by `train_pipeline`, pooled, scored once.
+"""Cross-validation by document: folds of corpus groups, each fold one trial (experiments.trial), pooled, scored once.
 
 With 5 to 50 gold documents one test article gives no interval at all. Here every gold
 document is held out once: each fold trains the NER -> REL pipeline on the other folds and
@@ -28,20 +28,25 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from workbench.annotations.validate import check_gold
+from workbench.corpus.store import Corpus
 from workbench.errors import WorkbenchError
-from workbench.fileio import sha256_of_files
-from workbench.evaluation.bootstrap import BootstrapSettings
-from workbench.evaluation.evaluate import Evaluation, SystemScores
+from workbench.evaluation.baselines import Baseline
+from workbench.evaluation.evaluate import TASKS, Evaluation, SystemScores
+from workbench.evaluation.provenance import describe_provenance
+from workbench.evaluation.report import Report, write_report
+from workbench.experiments.pooled_thresholds import pooled_threshold_report
+from workbench.experiments.trial import Scoring, Trial, TrialDocuments, TrialFolders, run_trial
+from workbench.fileio import replace_dir, sha256_of_files, staging_dir
+from workbench.labels import load_labels
+from workbench.metrics import METRICS, BootstrapSettings, Counts, pct, pct_ci
 from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach
-from workbench.training.pipeline import PipelineSpec, train_pipeline
-from workbench.training.pooled_thresholds import pooled_threshold_report
+from workbench.training.pipeline import PipelineSpec
 from workbench.words import count
 
 MAX_LEAVE_ONE_GROUP_OUT = 10
 DEFAULT_FOLDS = 5
-TASKS = ("ner", "rel", "rel_gold_entities")
-METRICS = ("precision", "recall", "f1")
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,12 @@ class FoldResult:
     train_seconds: dict
     model_meta: dict  # the fold pipeline's meta.json: base model, configs, training data
     steps: dict  # {part: the step of the checkpoint its inner dev chose}; a final model trains for their median
+
+    @classmethod
+    def of(cls, fold: Fold, trial: Trial) -> "FoldResult":
+        """What the report needs of a fold's trial; the loaded model itself is not kept."""
+        pipeline = trial.pipeline
+        return cls(fold, trial.evaluation, pipeline.thresholds, pipeline.train_seconds, dict(trial.nlp.meta), pipeline.steps)
 
 
 @dataclass(frozen=True)
@@ -174,8 +185,6 @@ def _pool_threshold_cells(evaluations: list[Evaluation], notes: list[str]) -> tu
 
 
 def _pool_baselines(evaluations: list[Evaluation]) -> dict:
-    from workbench.evaluation.baselines import Baseline
-
     pooled = {}
     for name in evaluations[0].baselines:
         per_fold = [e.baselines.get(name) for e in evaluations]
@@ -216,22 +225,14 @@ def pool_evaluations(evaluations: list[Evaluation], model: str) -> Evaluation:
     )
 
 
-def _headlines(scores: SystemScores) -> dict:
-    """{task: micro counts and P/R/F1} of one fold."""
-    from workbench.evaluation.scorer import LabelledScores
-
-    headlines = {}
-    for task in TASKS:
-        per_doc = getattr(scores, task)
-        if per_doc is not None:
-            headlines[task] = LabelledScores.total(per_doc).micro().to_dict()
-    return headlines
+def _micro(headlines: dict) -> dict:
+    """{task: micro counts and P/R/F1} of one fold's headlines."""
+    return {task: headline.micro for task, headline in headlines.items()}
 
 
 def _defined(metric: str, micro: dict) -> bool:
-    """Precision needs a prediction, recall a gold item, F1 either; an undefined figure is no spread."""
-    tp, fp, fn = micro["tp"], micro["fp"], micro["fn"]
-    return {"precision": tp + fp, "recall": tp + fn, "f1": tp + fp + fn}[metric] > 0
+    """Whether a fold's figure is defined, by its counts (metrics.Counts); an undefined figure is no spread."""
+    return getattr(Counts(micro["tp"], micro["fp"], micro["fn"]), metric) is not None
 
 
 def fold_spread(folds: list[dict]) -> dict:
@@ -254,7 +255,7 @@ def fold_spread(folds: list[dict]) -> dict:
 
 
 def fold_metrics(result: FoldResult) -> dict:
-    entry = {**result.fold.to_dict(), **_headlines(result.evaluation.scores), "train_seconds": result.train_seconds, "best_step": result.steps}
+    entry = {**result.fold.to_dict(), **_micro(result.evaluation.headlines()), "train_seconds": result.train_seconds, "best_step": result.steps}
     if result.thresholds is not None:
         per_type = result.thresholds["per_type"]
         entry["thresholds"] = {label: round(row["threshold"], 6) for label, row in per_type.items()}
@@ -263,48 +264,28 @@ def fold_metrics(result: FoldResult) -> dict:
         entry["threshold_notes"] = {label: row.get("note", "") for label, row in per_type.items()}
     gazetteer = result.evaluation.baselines.get("gazetteer")
     if gazetteer is not None:
-        entry["gazetteer"] = _headlines(gazetteer.scores)
+        entry["gazetteer"] = _micro(gazetteer.headlines(result.evaluation.scheme, result.evaluation.bootstrap))
     return entry
 
 
 # --- running ---------------------------------------------------------------------------------
 
 
-def score_fold(nlp, gold: list[AnnotatedDoc], model_name: str, scheme, bootstrap: BootstrapSettings) -> Evaluation:
-    """The one place cross-validation scores predictions: as `workbench evaluate` does."""
-    from workbench.evaluation.evaluate import evaluate_records
-
-    return evaluate_records(nlp, gold, model_name, None, scheme, bootstrap)
-
-
 def run_fold(
-    fold: Fold, records: dict[str, AnnotatedDoc], spec: PipelineSpec, scheme, fold_dir: Path, work: Path, settings: CrossvalSettings
+    fold: Fold, records: dict[str, AnnotatedDoc], spec: PipelineSpec, fold_dir: Path, work: Path, settings: CrossvalSettings
 ) -> FoldResult:
-    """Write the fold's DocBins to fold_dir, train in `work` (deleted after), predict and score its held-out documents."""
-    from workbench.evaluation.baselines import run_baselines
-    from workbench.predict import load_pipeline
-    from workbench.training.convert import make_gold_nlp, write_docbin
+    """One trial: DocBins to fold_dir, training in `work` (deleted after), scored on the fold's held-out documents."""
+    def docs(ids: tuple[str, ...]) -> list[AnnotatedDoc]:
+        return [records[d] for d in ids]
 
-    gold_nlp = make_gold_nlp()
-    train_path = write_docbin(fold_dir / "train.spacy", gold_nlp, [records[d] for d in fold.train])
-    if fold.dev:
-        dev_path = write_docbin(fold_dir / "dev.spacy", gold_nlp, [records[d] for d in fold.dev])
-    else:
-        dev_path, spec = train_path, replace(spec, tune=False)
+    documents = TrialDocuments(docs(fold.train), docs(fold.dev), docs(fold.held_out))
+    scoring = Scoring(f"fold {fold.number}", None, settings.bootstrap, settings.baselines)
     try:
-        trained = train_pipeline(spec, train_path, dev_path, work / "runs", work / "pipeline")
-        keep_patterns(trained.path, fold_dir)
-        nlp = load_pipeline(trained.path)
-        held_out = [records[d] for d in fold.held_out]
-        evaluation = score_fold(nlp, held_out, f"fold {fold.number}", scheme, settings.bootstrap)
-        if settings.baselines:
-            # The relation baseline chooses among the same candidate pairs as the model does.
-            max_distance = nlp.get_pipe("relation_extractor").max_distance if "relation_extractor" in nlp.pipe_names else 10
-            train_records = [records[d] for d in fold.train]
-            run_baselines(evaluation, train_records, max_distance)
+        trial = run_trial(spec, documents, TrialFolders(fold_dir, work / "runs", work / "pipeline"), scoring)
+        keep_patterns(trial.pipeline.path, fold_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return FoldResult(fold, evaluation, trained.thresholds, trained.train_seconds, dict(nlp.meta), trained.steps)
+    return FoldResult.of(fold, trial)
 
 
 def keep_patterns(model: Path, fold_dir: Path) -> None:
@@ -335,30 +316,22 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
     Everything is written to a staging folder first: an earlier report at `output` is replaced
     only when the whole run succeeded.
     """
-    from workbench.corpus.store import corpus_index, document_groups
-    from workbench.evaluation.provenance import describe_provenance
-    from workbench.evaluation.report import write_report
-    from workbench.fileio import replace_dir, staging_dir
-    from workbench.labels import load_labels
-    from workbench.training.convert import check_against_scheme, gold_in_corpus
-
     output = Path(output)
-    index = corpus_index(corpus)
+    corpus = Corpus.open(corpus)
     scheme = load_labels(spec.labels)
-    # The same check as `workbench data`: gold that breaks the scheme is not trained on.
-    check_against_scheme([Path(p) for p in gold_paths], scheme)
-    records = {r.doc_id: r for r in gold_in_corpus([Path(p) for p in gold_paths], index)}
+    # The same check as `workbench data`: gold that breaks the scheme or the corpus is not trained on.
+    records = {r.doc_id: r for r in check_gold([Path(p) for p in gold_paths], scheme, corpus)}
     if not records:
         raise WorkbenchError(f"no gold documents in {', '.join(map(str, gold_paths))}")
-    groups = document_groups(index, corpus)
+    groups = corpus.groups()
     folds = make_folds({d: groups[d] for d in records}, settings.folds, settings.seed, settings.select_on_train)
     stage = staging_dir(output)
     try:
         results = []
         for fold in tqdm(folds, desc="cross-validation", unit="fold"):
             fold_dir = stage / "folds" / f"fold-{fold.number}"
-            results.append(run_fold(fold, records, spec, scheme, fold_dir, stage / ".work", settings))
-        model = f"{len(folds)}-fold cross-validation, base model {spec.base_model}"
+            results.append(run_fold(fold, records, spec, fold_dir, stage / ".work", settings))
+        model = f"{len(folds)}-fold cross-validation, {spec.starts_from}"
         pooled = pool_evaluations([r.evaluation for r in results], model)
         # Every fold trains the same spec; the last fold's record stands for the configs and base
         # model. Each fold trains on other documents, so training is described per fold.
@@ -378,8 +351,7 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
                 "folds": len(folds),
                 "seed": settings.seed,
                 "selection": selection_note(settings, spec),
-                "base_model": spec.base_model,
-                "overrides": {"ner": spec.ner_overrides, "rel": spec.rel_overrides},
+                **spec.describe(),
                 # What a final model (`workbench train final`) must train with to be the model this measured.
                 "labels_sha256": sha256_of_files([spec.labels]),
                 "spread": fold_spread(fold_entries),
@@ -402,18 +374,14 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
 
 
 def _range(spread: dict | None) -> str:
-    from workbench.evaluation.report import pct
-
     if not spread:
         return "–"
     sd = f", sd {pct(spread['sd'])}" if spread["sd"] is not None else ""
     return f"{pct(spread['min'])}–{pct(spread['max'])} (mean {pct(spread['mean'])}{sd})"
 
 
-def fold_section(report, metrics: dict) -> None:
+def fold_section(report: Report, metrics: dict) -> None:
     """The folds, their figures beside the pooled one, and how each fold chose its checkpoint and thresholds."""
-    from workbench.evaluation.report import count, pct_ci
-
     crossval, folds = metrics["crossval"], metrics["folds"]
     report.h(2, f"Cross-validation: {count(crossval['folds'], 'fold')}")
     documents = count(metrics["documents"], "document")
@@ -467,10 +435,8 @@ def fold_section(report, metrics: dict) -> None:
     report.p(f"Training time, all folds: {seconds:.0f} s.")
 
 
-def pooled_threshold_section(report, pooled: dict) -> None:
+def pooled_threshold_section(report: Report, pooled: dict) -> None:
     """The thresholds recommended from the pooled out-of-fold scores, apart from the figures above."""
-    from workbench.evaluation.report import pct
-
     report.h(3, "Relation thresholds recommended from the pooled out-of-fold scores")
     report.p(
         f"Every fold's relation scores on its held-out documents' gold entities, pooled; a cut per type "

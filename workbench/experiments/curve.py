@@ -14,11 +14,17 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy
 from tqdm import tqdm
 
+from workbench.docs import doc_to_record, make_gold_nlp, read_docbin
 from workbench.errors import WorkbenchError
+from workbench.evaluation.plots import plot_learning_curve
+from workbench.experiments.trial import Scoring, TrialDocuments, TrialFolders, run_trial
 from workbench.fileio import write_json
-from workbench.training.pipeline import PipelineSpec, train_pipeline
+from workbench.metrics import BootstrapSettings
+from workbench.records import AnnotatedDoc
+from workbench.training.pipeline import PipelineSpec
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -35,27 +41,20 @@ def subset_sizes(n_docs: int, fractions: tuple[float, ...]) -> dict[int, list[fl
     return sizes
 
 
-def nested_order(docs: list, seed: int) -> list:
+def nested_order(docs: list[AnnotatedDoc], seed: int) -> list[AnnotatedDoc]:
     """The documents in a seeded random order (by doc id first, so the order does not depend on the file)."""
-    import numpy
-
-    docs = sorted(docs, key=lambda doc: doc._.doc_id or "")
+    docs = sorted(docs, key=lambda doc: doc.doc_id)
     order = numpy.random.default_rng(seed).permutation(len(docs))
     return [docs[i] for i in order]
 
 
-def _headline(scores: dict) -> dict:
-    micro = scores["micro"]
-    return {**{k: micro[k] for k in ("precision", "recall", "f1", "tp", "fp", "fn")}, "ci": (scores.get("ci") or {}).get("micro")}
+def _headline(headline) -> dict:
+    return {**headline.micro, "ci": headline.ci}
 
 
-def _train_point(docs: list, work: Path, data_dir: Path, spec: PipelineSpec) -> Path:
-    """Train NER and REL on `docs` and assemble them; returns the pipeline's path."""
-    from spacy.tokens import DocBin
-
-    train_path = work / "train.spacy"
-    DocBin(store_user_data=True, docs=docs).to_disk(train_path)
-    return train_pipeline(spec, train_path, data_dir / "dev.spacy", work / "runs", work / "pipeline").path
+def read_split(data_dir: Path, split: str) -> list[AnnotatedDoc]:
+    """The gold records of DATA/SPLIT.spacy, as `workbench data` wrote them."""
+    return [doc_to_record(doc) for doc in read_docbin(make_gold_nlp(), data_dir / f"{split}.spacy")]
 
 
 def run_learning_curve(
@@ -71,57 +70,40 @@ def run_learning_curve(
 
     Relation thresholds stay at the config's value: tuning them on the documents the curve
     is scored on would flatter every point alike and hide nothing, but it would not be held out.
+    Each point picks its checkpoint on DATA/dev.spacy.
     """
-    import spacy
-
-    from workbench.docs import doc_to_record
-    from workbench.evaluation.bootstrap import BootstrapSettings
-    from workbench.evaluation.evaluate import evaluate_records
-    from workbench.evaluation.plots import plot_learning_curve
-    from workbench.labels import load_labels
-    from workbench.predict import load_pipeline
-    from workbench.training.tune import read_docbin
-
     data_dir, output = Path(data_dir), Path(output)
     # Thresholds stay at the config's value (see above).
     spec = replace(spec, tune=False)
-    scheme = load_labels(spec.labels)
-    vocab_nlp = spacy.blank("en")
-    train_docs = read_docbin(vocab_nlp, data_dir / "train.spacy")
-    if not train_docs:
+    train = read_split(data_dir, "train")
+    if not train:
         raise WorkbenchError("no training documents", path=data_dir / "train.spacy")
-    gold = [doc_to_record(doc) for doc in read_docbin(vocab_nlp, data_dir / f"{split}.spacy")]
+    gold = read_split(data_dir, split)
     if not gold:
         raise WorkbenchError(f"no {split} documents to score the curve on", path=data_dir / f"{split}.spacy")
-    sizes = subset_sizes(len(train_docs), tuple(fractions))
-    order = nested_order(train_docs, seed)
+    dev = read_split(data_dir, "dev")
+    sizes = subset_sizes(len(train), tuple(fractions))
+    order = nested_order(train, seed)
+    scoring = Scoring(split=split, bootstrap=BootstrapSettings(bootstrap_samples, seed))
     output.mkdir(parents=True, exist_ok=True)
     points = []
     with tempfile.TemporaryDirectory(dir=output, prefix=".curve-") as tmp:
         for size, share in tqdm(sizes.items(), desc="learning curve", unit="point"):
             work = Path(tmp) / f"{size}"
-            work.mkdir()
-            pipeline = _train_point(order[:size], work, data_dir, spec)
-            evaluation = evaluate_records(
-                load_pipeline(pipeline), gold, str(pipeline), split, scheme,
-                BootstrapSettings(bootstrap_samples, seed),
-            )
-            metrics = evaluation.metrics()
-            point = {"fractions": share, "train_documents": size, "train_doc_ids": [d._.doc_id for d in order[:size]], "ner": _headline(metrics["ner"])}
-            if "rel" in metrics:
-                point["rel"] = _headline(metrics["rel"])
-                point["rel_gold_entities"] = _headline(metrics["rel"]["gold_entities"])
+            trial = run_trial(spec, TrialDocuments(order[:size], dev, gold), TrialFolders.under(work), scoring)
+            headlines = trial.evaluation.headlines()
+            point = {"fractions": share, "train_documents": size, "train_doc_ids": [r.doc_id for r in order[:size]]}
+            point.update({task: _headline(headline) for task, headline in headlines.items()})
             points.append(point)
             shutil.rmtree(work, ignore_errors=True)
     result = {
         "split": split,
         "documents": len(gold),
         "document_ids": [r.doc_id for r in gold],
-        "train_documents": len(train_docs),
+        "train_documents": len(train),
         "seed": seed,
-        "base_model": spec.base_model,
-        "overrides": {"ner": spec.ner_overrides, "rel": spec.rel_overrides},
-        "notes": curve_notes(len(train_docs), sizes, split),
+        **spec.describe(),
+        "notes": curve_notes(len(train), sizes, split),
         "points": points,
     }
     write_json(output / "curve.json", result)

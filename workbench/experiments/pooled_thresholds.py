@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.relations.thresholds import ONE_SE_OBJECTIVE, choice_at, choose_threshold
+from workbench.metrics import Counts
+from workbench.relations.thresholds import ONE_SE_OBJECTIVE, choose_threshold
 
 # One fold's threshold cells as evaluate keeps them: ({type: [(score, is_gold)]}, {type: gold relations}, {type: threshold}).
 FoldCells = tuple[dict, dict, dict]
@@ -34,10 +35,8 @@ class PooledFigures:
     gold: int
 
     def to_dict(self) -> dict:
-        """Counts and P/R/F1; as in the reports, precision with nothing kept and recall with no gold are None, not 0."""
-        scores = choice_at(0.0, self.tp, self.fp, self.gold)
-        defined = {"precision": self.tp + self.fp > 0, "recall": self.gold > 0, "f1": self.tp + self.fp + self.gold > 0}
-        figures = {m: round(getattr(scores, m), 6) if defined[m] else None for m in defined}
+        """Counts and P/R/F1 (metrics.Counts: precision with nothing kept and recall with no gold are None)."""
+        figures = Counts(self.tp, self.fp, self.gold - self.tp).figures()
         return {"thresholds": [round(t, 6) for t in self.thresholds], "tp": self.tp, "fp": self.fp, "gold": self.gold, **figures}
 
 
