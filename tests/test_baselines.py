@@ -14,7 +14,8 @@ from workbench.evaluation.baselines import (
     run_baselines,
     without_idle_tok2vec,
 )
-from workbench.evaluation.evaluate import evaluate_records, gold_entity_doc
+from workbench.docs import gold_entity_doc
+from workbench.evaluation.evaluate import evaluate_records
 from workbench.evaluation.relation_baseline import RelationBaseline
 from workbench.records import AnnotatedDoc, Entity
 from workbench.relations.candidates import generate_candidates
