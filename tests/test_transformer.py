@@ -52,12 +52,12 @@ def _record(number: int, text: str, entities: list, relations: list) -> Annotate
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
     """train.spacy and dev.spacy, both the four documents: the test asks the model to learn them by heart."""
-    from workbench.training.convert import make_gold_nlp, write_docbin
+    from workbench.docs import gold_docs, write_docbin
 
     folder = tmp_path_factory.mktemp("trf-data")
     records = [_record(i, *sentence) for i, sentence in enumerate(SENTENCES)]
     for split in ("train", "dev"):
-        write_docbin(folder / f"{split}.spacy", make_gold_nlp(), records)
+        write_docbin(folder / f"{split}.spacy", gold_docs(records))
     return folder
 
 
@@ -124,7 +124,7 @@ def test_a_tiny_bert_learns_ner_and_relations_through_the_shared_transformer_con
     import spacy
 
     from workbench.evaluation.evaluate import evaluate_records
-    from workbench.evaluation.bootstrap import BootstrapSettings
+    from workbench.metrics import BootstrapSettings
 
     records = [_record(i, *sentence) for i, sentence in enumerate(SENTENCES)]
     metrics = evaluate_records(spacy.load(model), records, "tiny", None, scheme, BootstrapSettings(0)).metrics()

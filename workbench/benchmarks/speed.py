@@ -70,8 +70,8 @@ def speed_contenders(pipelines: dict[str, Path], int8: bool) -> dict:
 
 def run_speed(pipelines: dict[str, Path], gold: list[AnnotatedDoc], scheme: LabelScheme, int8: bool = True) -> list[SpeedRow]:
     """Time every contender on the gold texts (interleaved passes, fastest kept), then score ours on the gold."""
-    from workbench.evaluation.bootstrap import BootstrapSettings
     from workbench.evaluation.evaluate import evaluate_records
+    from workbench.metrics import BootstrapSettings
 
     contenders = speed_contenders(pipelines, int8)
     speeds = compare_speeds(contenders, [record.text for record in gold])
