@@ -261,3 +261,156 @@ def test_corpus_without_groups_is_a_clear_error():
 
     with pytest.raises(WorkbenchError, match="built before groups were stored"):
         Corpus("corpus/build", {"d1": {"split": "train"}}).groups()
+
+
+# --- each fold's patterns come from its training documents only ------------------------------------
+
+
+def test_fold_patterns_never_hold_text_found_only_in_the_folds_held_out_documents(crossval_run):
+    import spacy
+    from spacy.matcher import Matcher
+
+    import workbench.docs  # noqa: F401  (registers doc._.doc_id)
+    from workbench.records import read_records
+    from workbench.docs import read_docbin
+
+    out, metrics, _ = crossval_run
+    records = {r.doc_id: r for r in read_records(GOLD)}
+    nlp = spacy.blank("en")
+    checked = 0
+    for fold in metrics["folds"]:
+        fold_dir = out / "folds" / f"fold-{fold['fold']}"
+        patterns = [json.loads(line) for line in (fold_dir / "patterns.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert patterns, fold["fold"]  # the label config asks for ROLE and LOC patterns; every fold's training gold has some
+        train_docs = read_docbin(nlp, fold_dir / "train.spacy")
+        train_text = " ".join(doc.text for doc in train_docs).lower()
+        # Entity texts of the held-out documents that no training document contains, in any case.
+        held_out_texts = {records[d].text[e.start : e.end].lower() for d in fold["held_out"] for e in records[d].entities}
+        held_out_only = {text for text in held_out_texts if text not in train_text}
+        for pattern in patterns:
+            surface = pattern["pattern"] if isinstance(pattern["pattern"], str) else " ".join(t.get("LOWER", "*") for t in pattern["pattern"])
+            assert surface.lower() not in held_out_only, (fold["fold"], surface)
+            # Independently: every pattern matches at least once in the fold's own training documents.
+            matcher = Matcher(nlp.vocab)
+            tokens = pattern["pattern"] if isinstance(pattern["pattern"], list) else [{"ORTH": t.text} for t in nlp.make_doc(pattern["pattern"])]
+            matcher.add("p", [tokens])
+            assert any(matcher(doc) for doc in train_docs), (fold["fold"], pattern)
+            checked += 1
+        # The canary: a fold that holds out 001 cannot know "spokesperson", a title only 001 has.
+        if "001_05c9d2cdeba1758c" in fold["held_out"]:
+            assert "spokesperson" in held_out_only
+            assert not any("spokesperson" in json.dumps(p["pattern"]).lower() for p in patterns)
+    assert checked > 0
+
+
+# --- the final model on every gold document ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def final_run(crossval_run, tmp_path_factory):
+    """`workbench train final` from the tiny crossval report: every gold document, its steps and thresholds."""
+    out, metrics, _ = crossval_run
+    tmp = tmp_path_factory.mktemp("final")
+    corpus = build_repo_corpus(tmp).output
+    model, runs = tmp / "model", tmp / "runs"
+    args = ["train", "final", str(GOLD), "--crossval", str(out), "--corpus", corpus, "--run-dir", str(runs), "-o", str(model)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return model, runs, metrics, result.output, corpus
+
+
+def test_final_model_trains_on_exactly_the_gold_documents(final_run):
+    import hashlib
+
+    model, _, _, output, _ = final_run
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    gold = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # The ids and text hashes, computed here from the gold file itself.
+    expected = sorted((r["doc_id"], hashlib.sha256(r["text"].encode("utf-8")).hexdigest()) for r in gold)
+    trained = meta["workbench"]["training"]["train"]
+    assert sorted(zip(trained["doc_ids"], trained["text_sha256"])) == expected and trained["documents"] == 5
+    assert meta["workbench"]["training"]["dev"]["doc_ids"] == []  # nothing was chosen on any document
+    assert sorted((d["doc_id"], d["sha256"]) for d in meta["workbench"]["card"]["training_documents"]) == expected
+    assert "trained on 5 gold documents" in output
+
+
+def test_final_model_trains_for_the_folds_median_best_step_with_the_pooled_thresholds(final_run):
+    import statistics
+
+    import spacy
+
+    model, runs, metrics, output, _ = final_run
+    for part in ("ner", "rel"):
+        steps = [fold["best_step"][part] for fold in metrics["folds"]]
+        expected = max(1, int(statistics.median(steps) + 0.5))
+        card = json.loads((model / "meta.json").read_text(encoding="utf-8"))["workbench"]["card"]["steps"][part]
+        assert (card["steps"], card["folds"]) == (expected, steps)
+        # The checkpoint that was installed is the one taken at that step (the callback wrote it into its meta).
+        part_meta = json.loads((runs / f"pipeline-{part}" / "meta.json").read_text(encoding="utf-8"))
+        assert part_meta["workbench_step"] == expected, (part, steps)
+    component = spacy.load(model).get_pipe("relation_extractor")
+    for label, row in metrics["crossval"]["pooled_thresholds"]["per_type"].items():
+        # A type with a pooled recommendation runs at it; MET (5 relations) has none and keeps the config's 0.5.
+        expected = row["recommended"] if row["recommended"] is not None else 0.5
+        assert component.thresholds[label] == pytest.approx(expected), label
+    card_text = (model / "README.md").read_text(encoding="utf-8")
+    assert "**No held-out score.**" in card_text and "it has no held-out score of its own" in card_text
+    assert "no held-out score of its own" in output
+
+
+def test_evaluate_refuses_a_models_own_training_documents(final_run, tmp_path):
+    model, _, _, _, corpus = final_run
+    base = ["evaluate", "--model", str(model), "--corpus", corpus, "--no-baselines", "--no-html", "--bootstrap", "0"]
+    refused = runner.invoke(app, [*base, "--data", str(GOLD), "-o", str(tmp_path / "refused")])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "the model trained on 5 of the 5 documents to evaluate" in refused.output and not (tmp_path / "refused").exists()
+    # A renamed copy of a gold document is still one of them: its text hash gives it away.
+    record = json.loads(GOLD.read_text(encoding="utf-8").splitlines()[1])
+    renamed = tmp_path / "renamed.jsonl"
+    renamed.write_text(json.dumps({**record, "doc_id": "renamed"}) + "\n", encoding="utf-8")
+    again = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(renamed), "-o", str(tmp_path / "r2"),
+                                "--no-baselines", "--no-html", "--bootstrap", "0", "--corpus", str(tmp_path / "none")])
+    assert again.exit_code == 1 and "trained on 1 of the 1 document to evaluate (renamed)" in again.output
+    # Asked to, it scores them and marks every figure.
+    marked = runner.invoke(app, [*base, "--data", str(GOLD), "-o", str(tmp_path / "marked"), "--allow-training-documents"])
+    assert marked.exit_code == 0, marked.output
+    metrics = json.loads((tmp_path / "marked" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["held_out"] is False and sorted(metrics["trained_on"]) == sorted(metrics["document_ids"])
+    assert "NOT HELD OUT (the model trained on 5 of them)" in marked.output
+    assert "NOT HELD OUT: the model trained on 5 of the 5 evaluated documents" in (tmp_path / "marked" / "report.md").read_text(encoding="utf-8")
+
+
+def test_final_refuses_a_crossval_report_of_other_files(crossval_run, tmp_path):
+    out, _, _ = crossval_run
+    corpus = build_repo_corpus(tmp_path).output
+    other = tmp_path / "labels.yml"
+    other.write_text((GOLD.parents[2] / "configs" / "labels.yml").read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    result = runner.invoke(app, ["train", "final", str(GOLD), "--crossval", str(out), "--corpus", corpus, "--labels", str(other),
+                                 "--run-dir", str(tmp_path / "runs"), "-o", str(tmp_path / "model")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the crossval report was made with another label config" in result.output and not (tmp_path / "model").exists()
+
+
+def test_a_span_ruler_in_the_pipeline_survives_spacy_load_in_a_fresh_process(final_run):
+    import subprocess
+    import sys
+
+    model, *_ = final_run
+    saved = [json.loads(line) for line in (model / "span_ruler" / "patterns").read_text(encoding="utf-8").splitlines()]
+    phrase = next(p for p in saved if isinstance(p["pattern"], str) and p["label"] == "ROLE")
+    code = (
+        "import json, sys, spacy\n"
+        "nlp = spacy.load(sys.argv[1])\n"
+        "ruler = nlp.get_pipe('span_ruler')\n"
+        "doc = nlp('Yesterday the ' + sys.argv[2] + ' arrived.')\n"
+        "print(json.dumps({'pipes': nlp.pipe_names, 'patterns': len(ruler.patterns),"
+        " 'ents': [(e.text, e.label_) for e in doc.ents]}))\n"
+    )
+    # A fresh interpreter that never imported workbench: spaCy finds everything through the package's entry points.
+    done = subprocess.run([sys.executable, "-c", code, str(model), phrase["pattern"]], capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    pipes = loaded["pipes"]  # the tiny crossval trains the -scratch configs, which have their own tok2vec
+    assert pipes[:2] == ["sentencizer", "span_ruler"] and pipes.index("span_ruler") < pipes.index("ner") < pipes.index("relation_extractor")
+    assert loaded["patterns"] == len(saved)
+    # Before the NER, the ruler's span stands whatever the (4-step) NER would say.
+    assert (phrase["pattern"], "ROLE") in [tuple(e) for e in loaded["ents"]]

@@ -116,8 +116,9 @@ def test_train_ner_with_the_project_config_then_evaluate(tmp_path, repo_corpus):
     )
     assert result.exit_code == 0, result.output
     nlp = spacy.load(model)
-    # The NER was sourced from en_core_web_md (with its own embedded tok2vec) and fitted to the scheme.
-    assert nlp.pipe_names == ["sentencizer", "ner"]
+    # The NER was sourced from en_core_web_md (with its own embedded tok2vec) and fitted to the scheme, the
+    # span ruler before it and the guideline's conventions after it.
+    assert nlp.pipe_names == ["sentencizer", "span_ruler", "ner", "entity_conventions"]
     assert predictable_labels(nlp.get_pipe("ner")) == sorted(["PERSON", "ROLE", "ORG", "GPE", "LOC", "NORP", "DATE"])
     assert nlp.meta["workbench"]["base_model"] == "en_core_web_md 3.8.0"
     assert nlp.vocab.vectors.shape == (20000, 300)
@@ -178,7 +179,8 @@ def test_ner_rel_pipeline_is_scored_on_every_gold_relation_in_both_modes(tmp_pat
     stored = spacy.load(models["rel"]).get_pipe("relation_extractor").thresholds
     assert stored == pytest.approx({label: row["threshold"] for label, row in tuning["per_type"].items()})
     pipeline = assemble_pipeline(models["ner"], models["rel"], tmp_path / "pipeline")
-    assert spacy.load(pipeline).pipe_names == ["sentencizer", "ner", "relation_extractor"]
+    # The relation extractor comes last, after every component that sets the entities it reads.
+    assert spacy.load(pipeline).pipe_names == ["sentencizer", "span_ruler", "ner", "entity_conventions", "relation_extractor"]
 
     out = tmp_path / "report"
     result = runner.invoke(app, ["evaluate", "--model", str(pipeline), "--data", str(GOLD), "--split", "test", "--corpus", repo_corpus.output, "-o", str(out)])

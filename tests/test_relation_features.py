@@ -179,3 +179,168 @@ def test_base_without_the_source_component_is_a_clear_error(tmp_path):
     target = tiny_relation_nlp().get_pipe("relation_extractor").model.get_ref("tok2vec")
     with pytest.raises(WorkbenchError, match="no 'encoder' component"):
         copy_tok2vec_weights(str(path), "encoder", target)
+
+
+# --- v3: shared outputs for grouped types, inflected triggers, the cue window, pair structure ------------
+
+
+def test_grouped_logits_share_one_probability_and_backpropagate_exactly():
+    from workbench.relations.model import grouped_logits
+
+    layer = grouped_logits()
+    # Columns: type 0 alone, types 1 and 2 in a group whose shared output is column 3.
+    layer.attrs["groups"] = [(3, [1, 2])]
+    raw = numpy.asarray([[0.3, 1.0, -1.0, 2.0], [-0.5, 0.0, 0.0, -1.0]], dtype="f")
+    logits, backprop = layer.begin_update(raw)
+    probs = 1 / (1 + numpy.exp(-logits))
+    sigmoid = lambda x: 1 / (1 + numpy.exp(-x))  # noqa: E731
+    # Row 0 by hand: sigmoid(2) = 0.880797; softmax(1, -1) = (0.880797, 0.119203);
+    # p1 = 0.880797 * 0.880797 = 0.775803, p2 = 0.880797 * 0.119203 = 0.104994; type 0 keeps its logit.
+    assert probs[0].tolist() == pytest.approx([sigmoid(0.3), 0.775803, 0.104994], abs=1e-5)
+    # Row 1: sigmoid(-1) = 0.268941 shared evenly between two equal members.
+    assert probs[1, 1:].tolist() == pytest.approx([0.134471, 0.134471], abs=1e-5)
+    # The members' probabilities add up to the group's.
+    assert probs[:, 1:].sum(axis=1) == pytest.approx(sigmoid(raw[:, 3]), abs=1e-6)
+    # Binary cross-entropy through the layer against finite differences.
+    targets = numpy.asarray([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], dtype="f")
+
+    def loss(values):
+        p = 1 / (1 + numpy.exp(-layer.predict(values.astype("f")).astype("float64")))
+        return float(-(targets * numpy.log(p) + (1 - targets) * numpy.log(1 - p)).sum())
+
+    d_raw = backprop((probs - targets).astype("f"))
+    eps = 1e-3
+    for row in range(2):
+        for col in range(4):
+            step = numpy.zeros_like(raw)
+            step[row, col] = eps
+            assert d_raw[row, col] == pytest.approx((loss(raw + step) - loss(raw - step)) / (2 * eps), abs=1e-3), (row, col)
+
+
+def test_inflected_triggers_match_regular_forms_only_where_asked():
+    doc = spacy.blank("en").make_doc("Ann calls Bob after meetings and phoned Eve while speaking")
+    triggers = [["call", "meeting"], ["phone", "speak"]]
+    plain = trigger_cues(doc, triggers)
+    inflected = trigger_cues(doc, triggers, inflected=True)
+    # Exact forms only: none of "calls", "meetings", "phoned", "speaking" is a listed word.
+    assert not plain.any()
+    # Inflected: calls (1), meetings (4) for the first type; phoned (6), speaking (9) for the second.
+    assert inflected[:, 0].nonzero()[0].tolist() == [1, 4]
+    assert inflected[:, 1].nonzero()[0].tolist() == [6, 9]
+
+
+def entity_doc(text: str, ents: list[tuple[str, str]]):
+    doc = spacy.blank("en").make_doc(text)
+    doc.ents = [doc.char_span(text.index(surface), text.index(surface) + len(surface), label=label) for surface, label in ents]
+    return doc
+
+
+def test_the_cue_window_counts_words_outside_entities():
+    from workbench.relations.candidates import Candidate
+    from workbench.relations.model import _candidate_cues, _candidate_cues_v3
+
+    text = "a meeting between Turkish Foreign Minister Hakan Fidan and Ismail Haniyeh"
+    doc = entity_doc(text, [("Turkish", "NORP"), ("Foreign Minister", "ROLE"), ("Hakan Fidan", "PERSON"), ("Ismail Haniyeh", "PERSON")])
+    pair = Candidate((6, 8), (9, 11), "PERSON", "PERSON", ("MET",))
+    # "meeting" is 5 tokens before Hakan Fidan, but only 2 words outside entities ("between", "meeting").
+    assert _candidate_cues([doc], [[pair]], [["meeting"]]).tolist() == [[0.0]]
+    assert _candidate_cues_v3([doc], [[pair]], [["meeting"]]).tolist() == [[1.0]]
+
+
+def test_pair_structure_tells_listed_counterparts_and_one_persons_two_names():
+    from workbench.relations.candidates import Candidate
+    from workbench.relations.model import _outside_entities, pair_structure
+
+    text = "Fidan spoke with Greek Foreign Minister George Gerapetritis and Nechirvan Barzani ; Donald Trump said Trump left"
+    doc = entity_doc(text, [("Fidan", "PERSON"), ("Greek", "NORP"), ("Foreign Minister", "ROLE"), ("George Gerapetritis", "PERSON"),
+                            ("Nechirvan Barzani", "PERSON"), ("Donald Trump", "PERSON")])
+    trump = doc.char_span(text.rindex("Trump"), text.rindex("Trump") + len("Trump"), label="PERSON")
+    doc.ents = [*doc.ents, trump]
+    person = {e.text: (e.start, e.end) for e in doc.ents if e.label_ == "PERSON" and e.start != trump.start}
+    outside = _outside_entities(doc)
+
+    def structure(head, tail):
+        return pair_structure(doc, outside, Candidate(head, tail, "PERSON", "PERSON", ("SPOKE_WITH",)))
+
+    assert structure(person["Fidan"], person["George Gerapetritis"]) == ("words", False)  # "spoke with" between
+    assert structure(person["George Gerapetritis"], person["Nechirvan Barzani"]) == ("list", False)  # only "and"
+    assert structure(person["Donald Trump"], (trump.start, trump.end)) == ("words", True)  # "said"; "Trump" in both
+
+
+GROUPED = """\
+name: t
+entities:
+  PERSON: {}
+  ORG: {}
+relations:
+  MET:
+    head: [PERSON]
+    tail: [PERSON]
+    symmetric: true
+    group: CONTACT
+  SPOKE_WITH:
+    head: [PERSON]
+    tail: [PERSON, ORG]
+    symmetric: true
+    group: CONTACT
+"""
+
+
+def test_a_group_needs_one_signature(tmp_path):
+    from workbench.labels import load_labels
+
+    path = tmp_path / "labels.yml"
+    path.write_text(GROUPED, encoding="utf-8")
+    with pytest.raises(WorkbenchError) as caught:
+        load_labels(path)
+    # Line 15 is SPOKE_WITH's group.
+    assert str(caught.value) == f"{path}:15: relations.SPOKE_WITH.group: group 'CONTACT': SPOKE_WITH needs the same head, tail and symmetric as MET"
+    path.write_text(GROUPED.replace("tail: [PERSON, ORG]", "tail: [PERSON]"), encoding="utf-8")
+    assert load_labels(path).groups == {"CONTACT": ["MET", "SPOKE_WITH"]}
+    assert load_labels(LABELS).groups == {"CONTACT": ["MET", "SPOKE_WITH"]}
+
+
+def test_a_grouped_model_keeps_its_groups_through_to_disk(tmp_path):
+    sentencizer = spacy.blank("en")
+    sentencizer.add_pipe("sentencizer")
+    gold = gold_doc(sentencizer, TEXT, ENTITIES, RELATIONS)
+    nlp = tiny_relation_nlp("workbench.RelationModel.v3")
+    nlp.initialize(lambda: [Example(nlp.make_doc(TEXT), gold)])
+    component = nlp.get_pipe("relation_extractor")
+    layer = next(node for node in component.model.walk() if node.name == "grouped_logits")
+    # Outputs: HAS_ROLE, AFFILIATION, MET, SPOKE_WITH, then CONTACT (column 4) shared by MET (2) and SPOKE_WITH (3).
+    assert component.labels == ("HAS_ROLE", "AFFILIATION", "MET", "SPOKE_WITH")
+    assert layer.attrs["groups"] == [(4, [2, 3])]
+    triggers = next(node for node in component.model.walk() if "triggers" in node.attrs).attrs["triggers"]
+    assert triggers[4] == triggers[2] + triggers[3]  # the group's cue: either member's trigger words
+    doc = gold_doc(sentencizer, TEXT, ENTITIES, [])
+    before = component.predict([doc])[0].probs
+    nlp.to_disk(tmp_path / "rel")
+    loaded = spacy.load(tmp_path / "rel").get_pipe("relation_extractor")
+    assert loaded.model.walk() and next(n for n in loaded.model.walk() if n.name == "grouped_logits").attrs["groups"] == [[4, [2, 3]]]
+    assert numpy.allclose(loaded.predict([doc])[0].probs, before)
+
+
+def test_entity_swap_copies_keep_every_relation_on_the_new_names():
+    from workbench.docs import relation_spans
+    from workbench.relations.augment import create_entity_swap_augmenter, gold_entities_augmenter
+
+    sentencizer = spacy.blank("en")
+    sentencizer.add_pipe("sentencizer")
+    text = "Foreign Minister Hakan Fidan met Marco Rubio in Ankara . Rubio spoke ."
+    gold = gold_doc(sentencizer, text, ENTITIES, RELATIONS)
+    gold.ents = [*gold.ents, gold.char_span(text.rindex("Rubio"), text.rindex("Rubio") + 5, label="PERSON")]
+    augment = create_entity_swap_augmenter(gold_entities_augmenter, copies=2, labels=["PERSON"], seed=0)
+    original, *copies = list(augment(sentencizer, Example(sentencizer.make_doc(text), gold)))
+    assert original.reference is gold and len(copies) == 2
+    for copy in copies:
+        ref = copy.reference
+        names = [e.text for e in ref.ents if e.label_ == "PERSON"]
+        # The three PERSON mentions get three different names of the pool (this doc's own three, permuted).
+        assert sorted(names) == sorted(["Hakan Fidan", "Marco Rubio", "Rubio"])
+        # Non-swapped labels and the words around stay; relations move with their entities.
+        assert [(e.text, e.label_) for e in ref.ents if e.label_ != "PERSON"] == [("Foreign Minister", "ROLE"), ("Ankara", "GPE")]
+        assert [(h.text, t.text, label) for h, t, label, _ in relation_spans(ref)] == [(names[0], "Foreign Minister", "HAS_ROLE"), (names[0], names[1], "MET")]
+        assert [s.text.split()[-1] for s in ref.sents] == [".", "."]
+        assert [(e.text, e.label_) for e in copy.predicted.ents] == [(e.text, e.label_) for e in ref.ents]
+    assert [c.reference.text for c in copies] != [text, text]

@@ -160,3 +160,8 @@ def count_docbin(path: str | Path) -> int:
 def docbin_doc_ids(path: str | Path) -> list[str]:
     """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
     return [doc._.doc_id for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]
+
+
+def docbin_texts(path: str | Path) -> list[str]:
+    """The text of every Doc in a DocBin."""
+    return [doc.text for doc in DocBin().from_disk(path).get_docs(Vocab())]

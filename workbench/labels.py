@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, TypeVar
+from typing import Any, Dict, List, Optional, TypeVar, Union
 
-from pydantic import BaseModel, StrictBool, constr, root_validator
+from pydantic import BaseModel, StrictBool, confloat, constr, root_validator
 
 from workbench.yamlconfig import SchemaProblem, load_yaml_model
 
 DEFAULT_LABELS = Path("configs/labels.yml")
 
 Position = TypeVar("Position")
+
+
+@dataclass(frozen=True)
+class LabelPatterns:
+    """What a label gives the span ruler (see PatternEntry): patterns derived from gold, and the team's own."""
+
+    from_gold: bool = False
+    min_precision: float = 0.9
+    add: tuple = ()  # phrases (str) and token patterns (lists of token dicts)
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class EntityLabel:
     shortcut: str | None = None
     # The base model's label this one corresponds to (see EntityEntry.base_label).
     base_label: str | None = None
+    # Span-ruler patterns for this label (workbench.training.patterns); None: none.
+    patterns: LabelPatterns | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class RelationType:
     shortcut: str | None = None
     # Words that state this relation (from the guidelines): cues for a type with few examples.
     triggers: tuple[str, ...] = ()
+    # Types of one group share what they have in common (RelationModel.v3): the same arguments, told apart by their triggers.
+    group: str | None = None
 
     def allows(self, head_label: str, tail_label: str) -> bool:
         """Whether these labels may be joined: head -> tail, or either way round for a symmetric type."""
@@ -64,7 +77,8 @@ class RelationType:
 
     def signature(self) -> dict:
         """What a trained relation component keeps in its cfg."""
-        return {"head": list(self.head), "tail": list(self.tail), "symmetric": self.symmetric}
+        signature = {"head": list(self.head), "tail": list(self.tail), "symmetric": self.symmetric}
+        return {**signature, "group": self.group} if self.group else signature
 
 
 @dataclass(frozen=True)
@@ -101,14 +115,23 @@ class LabelScheme:
         return {**{n: e.color for n, e in self.entities.items()}, **{n: r.color for n, r in self.relations.items()}}
 
     def signatures(self) -> dict:
-        """{type: {"head", "tail", "symmetric"}}: what a relation component serialises."""
+        """{type: {"head", "tail", "symmetric"[, "group"]}}: what a relation component serialises."""
         return {name: rel.signature() for name, rel in self.relations.items()}
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """{group: its member types, in scheme order}."""
+        groups: dict[str, list[str]] = {}
+        for name, rel in self.relations.items():
+            if rel.group:
+                groups.setdefault(rel.group, []).append(name)
+        return groups
 
     @classmethod
     def from_signatures(cls, signatures: dict, name: str = "signatures") -> "LabelScheme":
         """The scheme a trained relation component knows: its relation types, and the entity labels they join."""
         relations = {
-            str(t): RelationType(str(t), tuple(s["head"]), tuple(s["tail"]), bool(s.get("symmetric", False)))
+            str(t): RelationType(str(t), tuple(s["head"]), tuple(s["tail"]), bool(s.get("symmetric", False)), group=s.get("group"))
             for t, s in signatures.items()
         }
         labels = dict.fromkeys(label for rel in relations.values() for label in (*rel.head, *rel.tail))
@@ -119,6 +142,23 @@ class LabelScheme:
 
 Color = constr(regex=r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
 Shortcut = constr(min_length=1, max_length=1)
+
+
+class PatternEntry(BaseModel):
+    """A label's span-ruler patterns (workbench.training.patterns).
+
+    from_gold: derive phrase and token patterns from the gold entities of this label that
+    a model trains on, each kept only if it was right at least min_precision of the times
+    it matched in that gold. add: the team's own patterns, spaCy's format without the
+    label: a phrase ("Foreign Minister") or a token pattern ([{"LOWER": "spokesperson"}]).
+    """
+
+    from_gold: StrictBool = False
+    min_precision: confloat(ge=0, le=1) = 0.9
+    add: List[Union[str, List[Dict[str, Any]]]] = []
+
+    class Config:
+        extra = "forbid"
 
 
 class EntityEntry(BaseModel):
@@ -133,6 +173,7 @@ class EntityEntry(BaseModel):
     color: Color = "#cccccc"
     shortcut: Optional[Shortcut] = None
     base_label: Optional[str] = None
+    patterns: Optional[PatternEntry] = None
 
     class Config:
         extra = "forbid"
@@ -144,6 +185,10 @@ class RelationEntry(BaseModel):
     triggers: words that state the relation ("met", "hosted"; "phoned"), taken from the
     guidelines. The relation model (v2) takes a trigger between or around a pair as a cue
     for its type (lower-case word match), which helps most the types with few examples.
+
+    group: types with the same group (and the same signature) share what they have in
+    common: relation model v3 learns from all their examples whether a pair is in the
+    group at all, and which member it is from their triggers.
     """
 
     description: str = ""
@@ -153,6 +198,7 @@ class RelationEntry(BaseModel):
     color: Color = "#888888"
     shortcut: Optional[Shortcut] = None
     triggers: List[str] = []
+    group: Optional[constr(min_length=1)] = None
 
     class Config:
         extra = "forbid"
@@ -180,6 +226,18 @@ class LabelsFile(BaseModel):
                 if unknown:
                     known = ", ".join(entities)
                     raise SchemaProblem(message=f"unknown entity label {unknown[0]!r} (known: {known})", at=("relations", name, side))
+        members: dict[str, str] = {}
+        for name, rel in relations.items():
+            if rel.group is None:
+                continue
+            if rel.group in relations or rel.group in entities:
+                raise SchemaProblem(message=f"group {rel.group!r} is also a label or relation type name", at=("relations", name, "group"))
+            first = members.setdefault(rel.group, name)
+            other = relations[first]
+            if (sorted(rel.head), sorted(rel.tail), rel.symmetric) != (sorted(other.head), sorted(other.tail), other.symmetric):
+                raise SchemaProblem(
+                    message=f"group {rel.group!r}: {name} needs the same head, tail and symmetric as {first}", at=("relations", name, "group")
+                )
         taken: dict[str, tuple] = {}
         for group, entries in (("entities", entities), ("relations", relations)):
             for name, entry in entries.items():
@@ -192,12 +250,19 @@ class LabelsFile(BaseModel):
         return values
 
     def scheme(self) -> LabelScheme:
-        entities = {n: EntityLabel(n, e.description, e.color, e.shortcut, e.base_label) for n, e in self.entities.items()}
+        entities = {
+            n: EntityLabel(n, e.description, e.color, e.shortcut, e.base_label, _label_patterns(e.patterns))
+            for n, e in self.entities.items()
+        }
         relations = {
-            n: RelationType(n, tuple(r.head), tuple(r.tail), r.symmetric, r.description, r.color, r.shortcut, tuple(r.triggers))
+            n: RelationType(n, tuple(r.head), tuple(r.tail), r.symmetric, r.description, r.color, r.shortcut, tuple(r.triggers), r.group)
             for n, r in self.relations.items()
         }
         return LabelScheme(self.name, entities, relations, self.description)
+
+
+def _label_patterns(entry: PatternEntry | None) -> LabelPatterns | None:
+    return None if entry is None else LabelPatterns(entry.from_gold, entry.min_precision, tuple(entry.add))
 
 
 def load_labels(path: str | Path = DEFAULT_LABELS) -> LabelScheme:

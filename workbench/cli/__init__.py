@@ -15,11 +15,12 @@ from workbench.cli.compare import compare
 from workbench.cli.crossval import crossval
 from workbench.cli.data import data
 from workbench.cli.evaluate import evaluate
+from workbench.cli.patterns import patterns
 from workbench.cli.predict import predict, predict_bench
 from workbench.cli.train_curve import train_curve
 
 # `workbench --help` lists the commands in the order of the workflow, not alphabetically.
-WORKFLOW = ("corpus", "doccano", "annotations", "data", "train", "train-curve", "evaluate", "crossval", "compare", "predict", "predict-bench", "import", "benchmark")
+WORKFLOW = ("corpus", "doccano", "annotations", "data", "patterns", "train", "train-curve", "evaluate", "crossval", "compare", "predict", "predict-bench", "import", "benchmark")
 
 
 class WorkflowOrder(TyperGroup):
@@ -38,6 +39,7 @@ app.add_typer(doccano.app, name="doccano")
 app.add_typer(importers.app, name="import")
 app.add_typer(benchmark.app, name="benchmark")
 app.command("data")(data)
+app.command("patterns")(patterns)
 app.command("predict")(predict)
 app.command("predict-bench")(predict_bench)
 app.command("evaluate")(evaluate)

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -198,3 +198,54 @@ def train_all(
         **encoder_options(encoder, transformer, gpu_id),
     }
     run_training(ctx, ("ner", "rel"), options, data, run_dir, output, select_on_train)
+
+
+@app.command("final")
+@clean_errors
+def train_final(
+    gold: List[Path] = typer.Argument(..., help="Gold annotation files: every document is trained on"),
+    crossval: Path = typer.Option(Path("reports/crossval"), help="The `workbench crossval` report that measured this recipe"),
+    corpus: Path = typer.Option(Path("corpus/build"), help="Corpus the gold documents belong to"),
+    ner_config: Optional[Path] = NER_CONFIG,
+    rel_config: Optional[Path] = REL_CONFIG,
+    labels: Path = LABELS,
+    run_dir: Optional[Path] = RUN_DIR,
+    output: Path = typer.Option(Path("training/models/diplomatic"), "--output", "-o", help="The final NER -> REL pipeline"),
+):
+    """Train NER -> REL on every gold document with the steps and thresholds cross-validation chose; write its model card.
+
+    The model has no held-out score of its own: its card (meta.json and README.md) carries the
+    cross-validated estimate. The crossval report must have been made with the same gold,
+    configs and label config; its base model and overrides are used.
+    """
+    from workbench.training.final import train_final as train_final_model
+    from workbench.training.pipeline import PipelineSpec
+
+    spec = PipelineSpec(labels=labels, ner_config=ner_config, rel_config=rel_config)
+    run_dir = run_dir or new_run_dir()
+    typer.echo(f"runs: {run_dir}")
+    try:
+        final = train_final_model(gold, corpus, crossval, spec, output, run_dir)
+    except KeyboardInterrupt:
+        typer.secho(f"interrupted: the installed model at {output} is untouched; {run_dir} holds a partial run (safe to delete)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(130) from None
+    for part, steps in final.card["steps"].items():
+        typer.echo(f"{part}: {steps['steps']} steps ({steps['rule']}: {', '.join(map(str, steps['folds']))})")
+    for label, row in final.card["thresholds"].items():
+        typer.echo(f"  {label} threshold {row['threshold']:.3f}: {row['note']}")
+    typer.echo(f"final model: {output}, trained on {final.documents} gold documents; card: {output / 'README.md'}")
+    typer.echo(f"no held-out score of its own; the cross-validated estimate ({crossval}, pooled out of fold):")
+    for task, title in (("ner", "NER"), ("rel", "REL end to end")):
+        if task in final.card["estimate"]:
+            typer.echo(f"  {title}: {format_estimate(final.card['estimate'][task]['micro'])}")
+
+
+def format_estimate(micro: dict) -> str:
+    """P, R and F1 with their intervals where the card has them."""
+    def one(name: str, figure: dict) -> str:
+        if figure["value"] is None:
+            return f"{name} –"
+        ci = figure["ci"]
+        return f"{name} {figure['value']:.3f}" + (f" ({ci['lo']:.3f}-{ci['hi']:.3f})" if ci else "")
+
+    return ", ".join(one(name, micro[key]) for name, key in (("P", "precision"), ("R", "recall"), ("F1", "f1")))

@@ -135,6 +135,8 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     # What was scored against what (evaluation.provenance.describe_provenance); None: not recorded.
     provenance: dict | None = None
+    # The evaluated documents the model trained on (its own provenance says so); empty: all held out.
+    trained_on: list[str] = field(default_factory=list)
     # Whether evaluated documents chose the model's checkpoint and thresholds (note_selection_documents):
     # {"checked": bool, "documents": [those doc_ids] or None when the model does not say}; None: not asked.
     selection: dict | None = None
@@ -147,11 +149,21 @@ class Evaluation:
     def relation_types(self) -> list[str]:
         return self.scheme.relation_types
 
+    def mark_not_held_out(self, doc_ids: list[str]) -> None:
+        """The model trained on these evaluated documents: no figure here is a held-out score."""
+        self.trained_on = list(doc_ids)
+        self.notes.insert(
+            0,
+            f"NOT HELD OUT: the model trained on {len(doc_ids)} of the {len(self.doc_ids)} evaluated documents "
+            f"({', '.join(doc_ids)}), by its own provenance; every figure in this report is a training score, not an estimate "
+            "of how it does on new documents",
+        )
+
     def note_training_documents(self, corpus: Corpus | None) -> None:
         """Say which evaluated documents are in the corpus's training split: figures on them are optimistic."""
         if corpus is None:
             return
-        train = [d for d in self.doc_ids if corpus.split_of(d) == "train"]
+        train = [d for d in self.doc_ids if corpus.split_of(d) == "train" and d not in self.trained_on]
         if train:
             self.notes.append(
                 f"{len(train)} of the {len(self.doc_ids)} evaluated documents are training documents "
@@ -172,7 +184,8 @@ class Evaluation:
                 "evaluated document was among them cannot be checked"
             )
             return
-        scored = [d for d in self.doc_ids if d in set(chosen_on)]
+        # A document the model trained on is marked so already (mark_not_held_out), more strongly.
+        scored = [d for d in self.doc_ids if d in set(chosen_on) and d not in self.trained_on]
         self.selection = {"checked": True, "documents": scored}
         if scored:
             self.notes.append(
@@ -203,6 +216,8 @@ class Evaluation:
         metrics = {
             **({"provenance": self.provenance} if self.provenance is not None else {}),
             "split": self.split,
+            "held_out": not self.trained_on,
+            **({"trained_on": self.trained_on} if self.trained_on else {}),
             "documents": len(self.doc_ids),
             "document_ids": self.doc_ids,
             "model": self.model,

@@ -20,6 +20,7 @@ import spacy
 
 from workbench import __version__
 from workbench.annotation_files import annotation_paths
+from workbench.corpus.ingest import text_sha256
 from workbench.docs import docbin_doc_ids
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files
@@ -89,6 +90,19 @@ def describe_provenance(model_path: str | Path, model_meta: dict, gold_paths: It
         "versions": {"workbench": __version__, "spacy": spacy.__version__},
         "date": report_date(),
     }
+
+
+def trained_on(model_meta: dict, records) -> list[str]:
+    """The evaluated documents the model trained on, by its own provenance: same doc_id or same text (sha256).
+
+    A pipeline trained before document ids were recorded (or elsewhere) lists none, so
+    this finds nothing for it; evaluate then still notes documents of the training split.
+    """
+    meta = model_meta.get("workbench") if isinstance(model_meta.get("workbench"), dict) else {}
+    train = (meta.get("training") or {}).get("train") or {}
+    ids = set(train.get("doc_ids") or []) - {None}
+    hashes = set(train.get("text_sha256") or [])
+    return [r.doc_id for r in records if r.doc_id in ids or text_sha256(r.text) in hashes]
 
 
 def _short(sha: str) -> str:

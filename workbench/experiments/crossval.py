@@ -37,7 +37,7 @@ from workbench.evaluation.provenance import describe_provenance
 from workbench.evaluation.report import Report, write_report
 from workbench.experiments.pooled_thresholds import pooled_threshold_report
 from workbench.experiments.trial import Scoring, Trial, TrialDocuments, TrialFolders, run_trial
-from workbench.fileio import replace_dir, staging_dir
+from workbench.fileio import replace_dir, sha256_of_files, staging_dir
 from workbench.labels import load_labels
 from workbench.metrics import METRICS, BootstrapSettings, Counts, pct, pct_ci
 from workbench.records import AnnotatedDoc
@@ -70,11 +70,13 @@ class FoldResult:
     thresholds: dict | None  # train_pipeline's tuning report; None when not tuned
     train_seconds: dict
     model_meta: dict  # the fold pipeline's meta.json: base model, configs, training data
+    steps: dict  # {part: the step of the checkpoint its inner dev chose}; a final model trains for their median
 
     @classmethod
     def of(cls, fold: Fold, trial: Trial) -> "FoldResult":
         """What the report needs of a fold's trial; the loaded model itself is not kept."""
-        return cls(fold, trial.evaluation, trial.pipeline.thresholds, trial.pipeline.train_seconds, dict(trial.nlp.meta))
+        pipeline = trial.pipeline
+        return cls(fold, trial.evaluation, pipeline.thresholds, pipeline.train_seconds, dict(trial.nlp.meta), pipeline.steps)
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ def fold_spread(folds: list[dict]) -> dict:
 
 
 def fold_metrics(result: FoldResult) -> dict:
-    entry = {**result.fold.to_dict(), **_micro(result.evaluation.headlines()), "train_seconds": result.train_seconds}
+    entry = {**result.fold.to_dict(), **_micro(result.evaluation.headlines()), "train_seconds": result.train_seconds, "best_step": result.steps}
     if result.thresholds is not None:
         per_type = result.thresholds["per_type"]
         entry["thresholds"] = {label: round(row["threshold"], 6) for label, row in per_type.items()}
@@ -280,9 +282,17 @@ def run_fold(
     scoring = Scoring(f"fold {fold.number}", None, settings.bootstrap, settings.baselines)
     try:
         trial = run_trial(spec, documents, TrialFolders(fold_dir, work / "runs", work / "pipeline"), scoring)
+        keep_patterns(trial.pipeline.path, fold_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return FoldResult.of(fold, trial)
+
+
+def keep_patterns(model: Path, fold_dir: Path) -> None:
+    """The fold's span-ruler patterns (made from its training documents) beside its DocBins, to be read after the model is gone."""
+    patterns = model / "span_ruler" / "patterns"
+    if patterns.exists():
+        shutil.copyfile(patterns, fold_dir / "patterns.jsonl")
 
 
 def selection_note(settings: CrossvalSettings, spec: PipelineSpec) -> str:
@@ -342,6 +352,8 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
                 "seed": settings.seed,
                 "selection": selection_note(settings, spec),
                 **spec.describe(),
+                # What a final model (`workbench train final`) must train with to be the model this measured.
+                "labels_sha256": sha256_of_files([spec.labels]),
                 "spread": fold_spread(fold_entries),
             },
             "folds": fold_entries,

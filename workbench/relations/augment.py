@@ -9,10 +9,19 @@ entities (and sentence boundaries, for its candidates) on that doc to be scored 
 instead. The component trains on the candidates of both the gold and the predicted
 entities, so it also learns from the spans users' pipelines will really give it: a
 boundary the NER gets wrong is a negative example, not an unseen case.
+
+`workbench.entity_swap.v1` multiplies the training documents for types with few
+examples: besides each document, it yields copies in which the names of chosen labels
+(PERSON by default) are swapped for other names of the same label from the training
+documents, each name the same way throughout a copy, relations kept. A relation is then
+learnt from its context, not from who it was ("Fidan" is in most SPOKE_WITH of our gold).
+It wraps the augmenter that puts entities on the predicted doc (`then`).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: confection validates the augmenters' arguments
+# against their type hints (`then` is a registered augmenter), which must be real types.
 
+import random
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -76,3 +85,81 @@ def _with_reference_sentences(doc: Doc, reference: Doc) -> Doc:
         for token in doc:
             token.is_sent_start = token.idx in starts
     return doc
+
+
+@registry.augmenters("workbench.entity_swap.v1")
+def create_entity_swap_augmenter(
+    then: Callable[[Language, Example], Iterator[Example]],
+    copies: int = 2,
+    labels: list[str] = ["PERSON"],
+    seed: int = 0,
+) -> Callable[[Language, Example], Iterator[Example]]:
+    """Each example, then `copies` copies with the names of `labels` swapped; `then` puts entities on each predicted doc.
+
+    Names come from the documents seen so far (the current one included), so the copies
+    are the same for the same corpus order, which spaCy's training seed fixes.
+    """
+    rng = random.Random(seed)
+    pool: dict[str, list[str]] = {label: [] for label in labels}
+
+    def entity_swap_augmenter(nlp: Language, example: Example) -> Iterator[Example]:
+        reference = example.reference
+        for ent in reference.ents:
+            if ent.label_ in pool and ent.text not in pool[ent.label_]:
+                pool[ent.label_].append(ent.text)
+        yield from then(nlp, example)
+        for _ in range(copies):
+            mapping = _name_map(reference, pool, rng)
+            if all(new == name for (_, name), new in mapping.items()):
+                break  # nothing to swap (no name of these labels, or no other name yet): no copy is a duplicate
+            swapped = swap_names(nlp, reference, mapping)
+            if swapped is not None:
+                yield from then(nlp, Example(nlp.make_doc(swapped.text), swapped))
+
+    return entity_swap_augmenter
+
+
+def _name_map(doc: Doc, pool: dict[str, list[str]], rng: random.Random) -> dict[tuple[str, str], str]:
+    """Each (label, name) of a swapped label in the doc -> a name of that label from the pool; two names never get the same one."""
+    mapping = {}
+    for label, names in pool.items():
+        own = list(dict.fromkeys(ent.text for ent in doc.ents if ent.label_ == label))
+        if own:
+            mapping.update({(label, name): new for name, new in zip(own, rng.sample(names, len(own)))})
+    return mapping
+
+
+def swap_names(nlp: Language, doc: Doc, mapping: dict[tuple[str, str], str]) -> Doc | None:
+    """A copy of a gold doc with entity texts replaced by `mapping`: entities, relations and sentence starts moved along.
+
+    None when a new name does not fall on token boundaries of the new text.
+    """
+    from workbench.docs import get_relations
+
+    pieces, spans, sent_starts = [], [], []
+    starts = {sent.start_char for sent in doc.sents} if doc.has_annotation("SENT_START") else set()
+    cursor = shift = 0
+    for ent in doc.ents:
+        new = mapping.get((ent.label_, ent.text), ent.text)
+        pieces += [doc.text[cursor : ent.start_char], new]
+        start = ent.start_char + shift
+        spans.append((start, start + len(new), ent.label_))
+        sent_starts += [char + shift for char in starts if cursor <= char <= ent.start_char]
+        shift += len(new) - len(ent.text)
+        cursor = ent.end_char
+    pieces.append(doc.text[cursor:])
+    sent_starts += [char + shift for char in starts if char >= cursor]
+    new_doc = nlp.make_doc("".join(pieces))
+    ents = [new_doc.char_span(start, end, label=label) for start, end, label in spans]
+    if any(span is None for span in ents):
+        return None
+    new_doc.ents = ents
+    moved = {(old.start, old.end): (new.start, new.end) for old, new in zip(doc.ents, ents)}
+    new_doc._.relations = [
+        {**rel, "head": list(moved[tuple(rel["head"])]), "tail": list(moved[tuple(rel["tail"])])} for rel in get_relations(doc)
+    ]
+    if starts:
+        begins = set(sent_starts)
+        for token in new_doc:
+            token.is_sent_start = token.idx in begins
+    return new_doc

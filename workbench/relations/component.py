@@ -249,14 +249,25 @@ class RelationExtractor(TrainablePipe):
         self.cfg["signatures"] = chosen.signatures()
         self.cfg["labels"] = chosen.relation_types
         self.cfg["thresholds"] = {k: v for k, v in self.cfg["thresholds"].items() if k in chosen.relations}
-        self._set_output_width(len(chosen.relations))
-        self._set_triggers(chosen)
+        groups = self._set_groups(chosen)
+        self._set_output_width(len(chosen.relations) + len(groups))
+        self._set_triggers(chosen, groups)
         sample = self._training_batch(examples[:10])
         self.model.initialize(X=(sample.docs, sample.candidates))
 
-    def _set_triggers(self, scheme: LabelScheme) -> None:
-        """Give the model each type's trigger words, in output order; models without cue features ignore them."""
+    def _set_groups(self, scheme: LabelScheme) -> dict[str, list[str]]:
+        """Give a model with shared outputs (v3) the groups' output columns; other models share none."""
+        layers = [node for node in self.model.walk() if "groups" in node.attrs]
+        groups = scheme.groups if layers else {}
+        column = {label: i for i, label in enumerate(self.labels)}
+        for node in layers:
+            node.attrs["groups"] = [(len(self.labels) + i, [column[m] for m in members]) for i, members in enumerate(groups.values())]
+        return groups
+
+    def _set_triggers(self, scheme: LabelScheme, groups: dict[str, list[str]]) -> None:
+        """Give the model each output's trigger words: each type's, then each group's (its members' together); models without cue features ignore them."""
         triggers = [list(scheme.relations[label].triggers) for label in self.labels]
+        triggers += [[word for member in members for word in scheme.relations[member].triggers] for members in groups.values()]
         for node in self.model.walk():
             if "triggers" in node.attrs:
                 node.attrs["triggers"] = triggers

@@ -9,6 +9,17 @@ words, whether one stands between or around the pair (trigger_cues), with a lear
 per-type weight that adds that cue straight to the type's logit. The model
 returns logits; the component applies the sigmoid, so the binary cross-entropy
 gradient is exactly (p - y) and does not vanish when an output saturates.
+
+v3 is for types with few examples. Types that share a `group` in the label config
+(MET and SPOKE_WITH: both a contact between two people) share one output that
+learns from all their examples whether the pair is in that relation at all, and a
+softmax over the members says which, with each member's triggers as cues:
+p(MET) = p(contact) * p(MET | contact). Trigger words match in their inflected forms
+("calls", "meetings", "speaking"), and the words around a pair are counted outside
+entity spans, so a trigger before a title ("a meeting between Turkish Foreign
+Minister Hakan Fidan and ...") still counts. A feature says whether only a list
+separator ("," or "and") stands between the two, as between counterparts named in one
+list ("spoke with A, B and C"), who are not in contact with each other.
 """
 
 # No `from __future__ import annotations`: confection validates the architecture's
@@ -27,10 +38,14 @@ from workbench.relations.candidates import Candidate, sentence_index
 
 RelationInput = Tuple[List[Doc], List[List[Candidate]]]
 N_POOLED = 3  # head, tail, between
-# v1: head label, tail label, distance; v2 adds same sentence, entities between, their labels.
-N_CATEGORICAL = {1: 3, 2: 6}
+# v1: head label, tail label, distance; v2 adds same sentence, entities between, their labels;
+# v3 what stands between them outside entities (nothing, a list separator, other words) and
+# whether they share a name word (two mentions of one person).
+N_CATEGORICAL = {1: 3, 2: 6, 3: 8}
+LIST_SEPARATORS = frozenset({",", "and", "&", ";"})
 TRIGGER_PRIOR = 2.0  # the logit a trigger word adds to its type before training
 CUE_WINDOW = 3  # tokens before the first and after the second argument where trigger words count
+EPS = 1e-6  # a grouped member's probability is kept within (EPS, 1 - EPS), so its logit stays finite
 
 
 @registry.architectures("workbench.RelationModel.v1")
@@ -57,15 +72,32 @@ def build_relation_model_v2(
     return _relation_model(candidate_features(tok2vec, feature_width, version=2), tok2vec, hidden_width, dropout, nO)
 
 
+@registry.architectures("workbench.RelationModel.v3")
+def build_relation_model_v3(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 128,
+    feature_width: int = 16,
+    dropout: float = 0.1,
+    nO: int | None = None,
+) -> Model[RelationInput, Floats2d]:
+    """v2 plus shared outputs for grouped types, inflected triggers, an entity-skipping cue window and a list feature."""
+    return _relation_model(candidate_features(tok2vec, feature_width, version=3), tok2vec, hidden_width, dropout, nO)
+
+
 def _relation_model(features: Model, tok2vec: Model, hidden_width: int, dropout: float, nO: int | None) -> Model:
     output_layer = Linear(nO=nO)
     scorer = chain(Relu(nO=hidden_width, dropout=dropout, normalize=True), output_layer)
-    if features.attrs.get("version", 1) >= 2:
+    version = features.attrs.get("version", 1)
+    if version >= 3:
+        model = chain(with_trigger_prior(features, scorer, output_layer), grouped_logits())
+    elif version == 2:
         model = with_trigger_prior(features, scorer, output_layer)
     else:
         model = chain(features, scorer)
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output_layer)
+    if version >= 2:
+        model.set_ref("features", features)  # where the component sets and reads the trigger words
     return model
 
 
@@ -107,6 +139,49 @@ def _prior_forward(model: Model, inputs, is_train: bool) -> Tuple[Floats2d, Call
         return backprop_features(d_X)
 
     return (logits + cues * W if n_cues else logits), backprop
+
+
+def grouped_logits() -> Model[Floats2d, Floats2d]:
+    """Raw outputs (types, then one column per group) -> one logit per type (v3).
+
+    attrs["groups"]: [(group column, [member columns])], set by the component from its
+    label scheme; with none, the raw outputs are the logits. A member's probability is
+    sigmoid(group) * softmax(members)[member]; its logit is returned, so the component's
+    sigmoid and binary cross-entropy stay as they are and train both parts: the group
+    output on every example of any member, the softmax on which member it was.
+    """
+    return Model("grouped_logits", _grouped_forward, attrs={"groups": []})
+
+
+def _grouped_forward(model: Model, raw: Floats2d, is_train: bool) -> Tuple[Floats2d, Callable]:
+    groups = model.attrs["groups"]
+    if not groups:
+        return raw, lambda d_logits: d_logits
+    xp = model.ops.xp
+    n_types = raw.shape[1] - len(groups)
+    logits = raw[:, :n_types].copy()
+    parts = []
+    for group_column, members in groups:
+        group_prob = model.ops.sigmoid(raw[:, group_column])
+        scores = raw[:, members]
+        shares = xp.exp(scores - scores.max(axis=1, keepdims=True))
+        shares /= shares.sum(axis=1, keepdims=True)
+        probs = xp.clip(group_prob[:, None] * shares, EPS, 1 - EPS)
+        logits[:, members] = xp.log(probs) - xp.log1p(-probs)
+        parts.append((group_column, members, group_prob, shares, probs))
+
+    def backprop(d_logits: Floats2d) -> Floats2d:
+        d_raw = xp.zeros_like(raw)
+        d_raw[:, :n_types] = d_logits
+        for group_column, members, group_prob, shares, probs in parts:
+            # d logit_i / d group = (1 - sigmoid(group)) / (1 - p_i); d logit_i / d member_j = (delta_ij - share_j) / (1 - p_i)
+            scaled = d_logits[:, members] / (1 - probs)
+            total = scaled.sum(axis=1, keepdims=True)
+            d_raw[:, group_column] = total[:, 0] * (1 - group_prob)
+            d_raw[:, members] = scaled - shares * total
+        return d_raw
+
+    return logits, backprop
 
 
 def candidate_features(tok2vec: Model, feature_width: int, version: int) -> Model[RelationInput, Floats2d]:
@@ -161,11 +236,12 @@ def _features_forward(model: Model, inputs: RelationInput, is_train: bool) -> Tu
     pooled = ops.reduce_mean(flat[index], span_lengths)
     version = model.attrs.get("version", 1)
     n_categorical = N_CATEGORICAL[version]
-    keys = _categorical_keys(ops, candidates) if version == 1 else _categorical_keys_v2(ops, docs, candidates)
+    keys = {1: _categorical_keys, 2: _categorical_keys_v2, 3: _categorical_keys_v3}[version](ops, docs, candidates)
     embedded, backprop_embed = model.get_ref("embed")(keys, is_train)
     blocks = _split_blocks(pooled, N_POOLED) + _split_blocks(embedded, n_categorical)
     if _n_cues(model):
-        blocks.append(ops.asarray2f(_candidate_cues(docs, candidates, model.attrs["triggers"])))
+        cue_rows = _candidate_cues_v3 if version >= 3 else _candidate_cues
+        blocks.append(ops.asarray2f(cue_rows(docs, candidates, model.attrs["triggers"])))
     output = ops.xp.hstack(blocks)
     width = flat.shape[1]
     categorical_end = N_POOLED * width + n_categorical * model.get_ref("embed").get_dim("nO")
@@ -200,7 +276,7 @@ def _span_rows(ops, candidates: List[List[Candidate]], doc_lengths: List[int]) -
     return ops.asarray1i(index), ops.asarray1i([end - start for start, end in ranges])
 
 
-def _categorical_keys(ops, candidates: List[List[Candidate]]):
+def _categorical_keys(ops, docs: List[Doc], candidates: List[List[Candidate]]):
     """Hashed keys for the head label, tail label and distance of each candidate, in three blocks."""
     flat = [cand for doc_candidates in candidates for cand in doc_candidates]
     keys = (
@@ -224,7 +300,37 @@ def _categorical_keys_v2(ops, docs: List[Doc], candidates: List[List[Candidate]]
             counts.append(f"ents_between={min(len(between), 3)}")
             labels.append("labels_between=" + ",".join(sorted(set(between))))
     extra = ops.asarray([get_string_id(key) for key in same + counts + labels], dtype="uint64")
-    return ops.xp.concatenate([_categorical_keys(ops, candidates), extra])
+    return ops.xp.concatenate([_categorical_keys(ops, docs, candidates), extra])
+
+
+def _categorical_keys_v3(ops, docs: List[Doc], candidates: List[List[Candidate]]):
+    """v2's keys, then pair_structure's two."""
+    between, shared = [], []
+    for doc, doc_candidates in zip(docs, candidates):
+        outside = _outside_entities(doc)
+        for cand in doc_candidates:
+            kind, same_name = pair_structure(doc, outside, cand)
+            between.append(f"between={kind}")
+            shared.append(f"shared_name={same_name}")
+    extra = ops.asarray([get_string_id(key) for key in between + shared], dtype="uint64")
+    return ops.xp.concatenate([_categorical_keys_v2(ops, docs, candidates), extra])
+
+
+def pair_structure(doc: Doc, outside: "numpy.ndarray", cand: Candidate) -> Tuple[str, bool]:
+    """What stands between the pair outside entity spans ("nothing", "list": only list separators, or "words"),
+    and whether the two share a capitalised word ("Donald Trump" and "Trump": one person, no contact)."""
+    low, high = min(cand.head[1], cand.tail[1]), max(cand.head[0], cand.tail[0])
+    words = {doc[i].lower_ for i in range(low, high) if outside[i]}
+    kind = "nothing" if not words else "list" if words <= LIST_SEPARATORS else "words"
+    names = [{t.lower_ for t in doc[start:end] if t.is_title} for start, end in (cand.head, cand.tail)]
+    return kind, bool(names[0] & names[1])
+
+
+def _outside_entities(doc: Doc) -> "numpy.ndarray":
+    outside = numpy.ones(len(doc), dtype=bool)
+    for ent in doc.ents:
+        outside[ent.start : ent.end] = False
+    return outside
 
 
 def _candidate_cues(docs: List[Doc], candidates: List[List[Candidate]], triggers: List[List[str]]) -> "numpy.ndarray":
@@ -237,6 +343,23 @@ def _candidate_cues(docs: List[Doc], candidates: List[List[Candidate]], triggers
         for cand in doc_candidates:
             first, second = sorted((cand.head, cand.tail))
             context = [*range(max(0, first[0] - CUE_WINDOW), first[0]), *range(first[1], second[0]), *range(second[1], min(len(doc), second[1] + CUE_WINDOW))]
+            rows.append(cues[context].max(axis=0) if context else numpy.zeros(len(triggers), dtype="f"))
+    return numpy.asarray(rows, dtype="f").reshape(-1, len(triggers))
+
+
+def _candidate_cues_v3(docs: List[Doc], candidates: List[List[Candidate]], triggers: List[List[str]]) -> "numpy.ndarray":
+    """As _candidate_cues, with inflected trigger forms and CUE_WINDOW words on each side counted outside entity spans."""
+    rows = []
+    for doc, doc_candidates in zip(docs, candidates):
+        if not doc_candidates:
+            continue
+        cues = trigger_cues(doc, triggers, inflected=True)
+        outside = numpy.flatnonzero(_outside_entities(doc))
+        for cand in doc_candidates:
+            first, second = sorted((cand.head, cand.tail))
+            before = outside[outside < first[0]][-CUE_WINDOW:]
+            after = outside[outside >= second[1]][:CUE_WINDOW]
+            context = [*before, *range(first[1], second[0]), *after]
             rows.append(cues[context].max(axis=0) if context else numpy.zeros(len(triggers), dtype="f"))
     return numpy.asarray(rows, dtype="f").reshape(-1, len(triggers))
 
@@ -259,10 +382,17 @@ def _stack_blocks(ops, side_by_side: Floats2d, n_blocks: int) -> Floats2d:
     return ops.xp.ascontiguousarray(ops.xp.vstack(blocks))
 
 
-def trigger_cues(doc: Doc, triggers: List[List[str]]) -> "numpy.ndarray":
+def word_forms(word: str) -> set[str]:
+    """A trigger word and its regular inflections: call -> calls, called, calling; meet -> meets, meeting; phone -> phoned, phoning."""
+    stem = word[:-1] if word.endswith("e") else word
+    return {word, word + "s", word + "es", stem + "ed", stem + "ing", word + "d" if word.endswith("e") else word + "ed"}
+
+
+def trigger_cues(doc: Doc, triggers: List[List[str]], inflected: bool = False) -> "numpy.ndarray":
     """(tokens, types): 1.0 where a trigger word (or every word of a multi-word trigger) of the type stands, else 0.
 
-    Words match by their lower-case form. Vector similarity would reach inflections and
+    Words match by their lower-case form; with `inflected`, the last word of a trigger also in
+    its regular inflections (word_forms). Vector similarity would reach inflections and
     synonyms, but en_core_web_md prunes its vectors to 20,000 rows and gives "met",
     "phoned", "spoke" and "said" the same one (cosine 1.0), so similar vectors there do
     not mean similar words.
@@ -272,7 +402,8 @@ def trigger_cues(doc: Doc, triggers: List[List[str]]) -> "numpy.ndarray":
     for column, words in enumerate(triggers):
         for trigger in words:
             parts = trigger.lower().split()
+            last = word_forms(parts[-1]) if inflected else {parts[-1]}
             for start in range(len(lowers) - len(parts) + 1):
-                if lowers[start : start + len(parts)] == parts:
+                if lowers[start : start + len(parts) - 1] == parts[:-1] and lowers[start + len(parts) - 1] in last:
                     cues[start : start + len(parts), column] = 1.0
     return cues

@@ -16,11 +16,13 @@ from pathlib import Path
 from spacy.util import load_config
 
 from workbench import __version__, words
-from workbench.docs import count_docbin, docbin_doc_ids
+from workbench.corpus.ingest import text_sha256
+from workbench.docs import count_docbin, docbin_doc_ids, docbin_texts
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
 from workbench.training.convert import read_data_manifest
+from workbench.training.steps import checkpoint_step
 from workbench.training.encoders import DEFAULT_ENCODER, DEFAULT_TRANSFORMER, Transformer, check_encoder, check_transformer_extra, resolve_transformer, use_device
 from workbench.training.train import assemble_pipeline, install_model, train_from_config
 from workbench.training.tune import tune_model_thresholds
@@ -117,8 +119,9 @@ class PipelineSpec:
 @dataclass(frozen=True)
 class TrainedPart:
     name: str
-    best: Path
+    best: Path  # the installed checkpoint: model-best, or model-last for a fixed number of steps
     seconds: float
+    step: int | None  # the step it was taken at (workbench.record_step.v1); None if the config does not record it
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,11 @@ class TrainedPipeline:
     def train_seconds(self) -> dict:
         seconds = {name: round(part.seconds, 1) for name, part in self.parts.items()}
         return {**seconds, "total": round(sum(seconds.values()), 1)}
+
+    @property
+    def steps(self) -> dict:
+        """{part: the step its installed checkpoint was taken at}."""
+        return {name: part.step for name, part in self.parts.items()}
 
 
 @dataclass(frozen=True)
@@ -225,12 +233,14 @@ def training_data(data_dir: str | Path, select_on_train: bool = False) -> Traini
     return TrainingData(train, dev, n_train, n_dev, n_dev == 0, tuple(notes))
 
 
-def train_part(spec: PipelineSpec, part: str, resolved: ResolvedSpec, train_path: Path, dev_path: Path, run_dir: Path) -> TrainedPart:
-    """Run `spacy train` for one part into run_dir; return its model-best."""
+def train_part(
+    spec: PipelineSpec, part: str, resolved: ResolvedSpec, train_path: Path, dev_path: Path, run_dir: Path, checkpoint: str = "model-best"
+) -> TrainedPart:
+    """Run `spacy train` for one part into run_dir; return its model-best (or the checkpoint asked for)."""
     start = time.perf_counter()
     overrides = spec.overrides(part, resolved.base, resolved.transformer)
-    best = train_from_config(spec.config(part), run_dir, train_path, dev_path, overrides, gpu_id=spec.gpu_id)
-    return TrainedPart(part, best, time.perf_counter() - start)
+    chosen = train_from_config(spec.config(part), run_dir, train_path, dev_path, overrides, gpu_id=spec.gpu_id, checkpoint=checkpoint)
+    return TrainedPart(part, chosen, time.perf_counter() - start, checkpoint_step(chosen))
 
 
 def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
@@ -260,8 +270,10 @@ def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev
 
 
 def _docbin_record(path: Path) -> dict:
+    """Path, sha256 and documents of a DocBin: each by doc_id and by its text's sha256, which evaluate checks documents against."""
     doc_ids = docbin_doc_ids(path)
-    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids}
+    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids,
+            "text_sha256": [text_sha256(text) for text in docbin_texts(path)]}
 
 
 def stamp_provenance(model_dir: Path, record: dict) -> None:
@@ -279,6 +291,7 @@ def train_pipeline(
     run_dir: str | Path,
     output: str | Path,
     parts: tuple[str, ...] = PARTS,
+    checkpoint: str = "model-best",
 ) -> TrainedPipeline:
     """Train the parts, tune the relation thresholds on dev, and install the result at `output`.
 
@@ -291,7 +304,7 @@ def train_pipeline(
     train_path, dev_path, run_dir, output = Path(train_path), Path(dev_path), Path(run_dir), Path(output)
     parts = spec.training_parts(parts)
     resolved = resolve_spec(spec)
-    trained = {part: train_part(spec, part, resolved, train_path, dev_path, run_dir / part) for part in parts}
+    trained = {part: train_part(spec, part, resolved, train_path, dev_path, run_dir / part, checkpoint) for part in parts}
     relations = next((trained[name] for name in ("rel", JOINT) if name in trained), None)
     thresholds = None
     if spec.tune and relations is not None:

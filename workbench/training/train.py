@@ -19,8 +19,9 @@ def train_from_config(
     dev_path: str | Path,
     overrides: dict | None = None,
     gpu_id: int = -1,
+    checkpoint: str = "model-best",
 ) -> Path:
-    """Run `spacy train` in-process (on the GPU gpu_id, -1: CPU); return the path of model-best."""
+    """Run `spacy train` in-process (on the GPU gpu_id, -1: CPU); return the path of the checkpoint asked for (model-best, or model-last)."""
     for name, path in (("config", config), ("train", train_path), ("dev", dev_path)):
         if not Path(path).exists():
             hint = " (run `workbench data` first)" if name != "config" else ""
@@ -30,10 +31,10 @@ def train_from_config(
     shutil.rmtree(run_dir, ignore_errors=True)
     with write_errors(run_dir):  # spaCy's checkpoints on a full disk: one line naming the run folder
         train(Path(config), run_dir, use_gpu=gpu_id, overrides=all_overrides)
-    best = run_dir / "model-best"
-    if not best.exists():
-        raise WorkbenchError("training finished without a model-best", path=run_dir)
-    return best
+    chosen = run_dir / checkpoint
+    if not chosen.exists():
+        raise WorkbenchError(f"training finished without a {checkpoint}", path=run_dir)
+    return chosen
 
 
 def install_model(model_dir: str | Path, target: str | Path) -> Path:
@@ -54,8 +55,9 @@ def assemble_pipeline(ner_model: str | Path, rel_model: str | Path, target: str 
     rel_nlp = spacy.load(rel_model)
     if provenance is not None:
         nlp.meta["workbench"] = provenance
-    # The relation component carries its own tok2vec, so it can be sourced as it is.
-    nlp.add_pipe("relation_extractor", source=rel_nlp, after="ner")
+    # The relation component carries its own tok2vec, so it can be sourced as it is. It goes last:
+    # relations are predicted on the entities every NER-side component (entity_conventions) left.
+    nlp.add_pipe("relation_extractor", source=rel_nlp)
     staging = staging_dir(target)
     nlp.to_disk(staging)
     replace_dir(staging, target)
