@@ -38,3 +38,18 @@ def test_relations_survive_docbin(gold_records):
         assert relation_tuples(doc_to_record(doc)) == relation_tuples(record)
     head, tail, label, _ = next(relation_spans(restored[0]))
     assert head.label_ == "PERSON" and label in {"HAS_ROLE", "AFFILIATION", "MET", "SPOKE_WITH"} and tail.label_
+
+
+def test_gold_entity_docs_keep_the_gold_entities_through_rulers_and_sentences(gold_records):
+    # A span ruler that writes doc.ents declares only doc.spans in its meta; an entity ruler
+    # declares doc.ents. Neither may replace the gold entities the relation model is scored on.
+    from workbench.docs import gold_entity_docs
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("span_ruler", config={"annotate_ents": True, "overwrite": True}).add_patterns([{"label": "ORG", "pattern": "the"}])
+    nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}).add_patterns([{"label": "DATE", "pattern": "a"}])
+    docs = gold_entity_docs(nlp, gold_records)
+    for doc, record in zip(docs, gold_records):
+        assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == [(e.start, e.end, e.label) for e in record.entities]
+        assert doc.has_annotation("SENT_START")  # the sentencizer did run

@@ -107,22 +107,27 @@ def gold_docs(records: Iterable[AnnotatedDoc], nlp=None) -> list[Doc]:
     return [nlp(record_to_doc(nlp.make_doc, record)) for record in records]
 
 
-# What a pipe that sets entities assigns; such a pipe would overwrite the gold entities.
-ENTITY_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type")
+# What a pipe that sets entities or spans assigns; such a pipe would overwrite the gold entities.
+# spaCy's span_ruler declares only doc.spans, even where it writes doc.ents too.
+ENTITY_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type", "doc.spans")
 
 
 def through_encoders(nlp, docs: list[Doc], before: str = "relation_extractor") -> list[Doc]:
-    """The docs through every pipe before `before` (all pipes, without one) that sets no entities.
+    """The docs through every pipe before `before` (all pipes, without one) that sets no entities or spans.
 
     That is sentence boundaries and the shared encoder a relation model may listen to (a
     transformer, a tok2vec), so a relation component scores gold entities on the sentences and
-    token vectors it would have in the pipeline, not on empty ones.
+    token vectors it would have in the pipeline, not on empty ones. The docs' entities are put
+    back afterwards, in case a pipe changed them without saying so in its meta.
     """
     names = nlp.pipe_names
     stop = names.index(before) if before in names else len(names)
+    entities = [[(ent.start, ent.end, ent.label_) for ent in doc.ents] for doc in docs]
     for name, proc in nlp.pipeline[:stop]:
         if not set(nlp.get_pipe_meta(name).assigns) & set(ENTITY_ANNOTATIONS):
             docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
+    for doc, ents in zip(docs, entities):
+        doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
     return docs
 
 
