@@ -308,3 +308,40 @@ def test_spacy_train_cli_runs_the_config(gold_nlp, tmp_path, config):
     assert "REL_MICRO_F" in run.stdout
     meta = json.loads((tmp_path / "run" / "model-best" / "meta.json").read_text())
     assert "rel_micro_f" in meta["performance"]
+
+
+def _params(model) -> dict:
+    return {(i, name): node.get_param(name).copy() for i, node in enumerate(model.walk()) for name in node.param_names if node.has_param(name)}
+
+
+def _one_sgd_step(gold_nlp, learn_rate_scale: float) -> dict:
+    """Every weight's change after one plain-SGD update (no momentum, no decay), by parameter."""
+    from thinc.api import SGD, fix_random_seed
+
+    fix_random_seed(0)
+    overrides = {**TINY, "components.relation_extractor.learn_rate_scale": learn_rate_scale}
+    nlp = load_model_from_config(load_config(REL_CFG, overrides=overrides, interpolate=False), auto_fill=True, validate=True)
+    golds = [make_gold(gold_nlp, *sentence) for sentence in SENTENCES]
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in golds]
+    nlp.initialize(lambda: examples)
+    model = nlp.get_pipe("relation_extractor").model
+    before = _params(model)
+    nlp.update(examples, sgd=SGD(0.01, L2=0.0, grad_clip=0.0, use_averages=False), drop=0.0)
+    return {key: value - before[key] for key, value in _params(model).items()}
+
+
+def test_learn_rate_scale_multiplies_every_step_of_the_relation_model(gold_nlp):
+    # Same seed, same data, same gradients: plain SGD steps by rate x scale x gradient, so each
+    # weight moves exactly 10 times as far with learn_rate_scale = 10.
+    plain = _one_sgd_step(gold_nlp, 1.0)
+    scaled = _one_sgd_step(gold_nlp, 10.0)
+    moved = [key for key, step in plain.items() if numpy.abs(step).max() > 0]
+    assert len(moved) > 5  # the head, the embeddings and the CNN all learn
+    for key in moved:
+        numpy.testing.assert_allclose(scaled[key], 10.0 * plain[key], rtol=1e-3, atol=2e-6, err_msg=str(key))  # float32 weights near 1
+
+
+def test_learn_rate_scale_must_be_positive(gold_nlp):
+    overrides = {**TINY, "components.relation_extractor.learn_rate_scale": 0}
+    with pytest.raises(ValueError, match="learn_rate_scale must be positive, got 0"):
+        load_model_from_config(load_config(REL_CFG, overrides=overrides, interpolate=False), auto_fill=True, validate=True)

@@ -158,7 +158,7 @@ def test_a_tiny_bert_learns_ner_and_relations_through_the_shared_transformer_con
     assert fourth["relations"] == [["Paul", "French", "AFFILIATION"], ["Paul", "John", "MET"], ["Paul", "minister", "HAS_ROLE"]]
 
 
-@pytest.mark.parametrize("config", ["trf.cfg", "experiments/trf-word-features.cfg"])
+@pytest.mark.parametrize("config", ["trf.cfg", "experiments/trf-plain.cfg", "experiments/trf-rel-cnn.cfg"])
 def test_spacy_train_runs_the_shared_transformer_configs_as_they_are(tiny_data, tiny_bert, tmp_path, config):
     """`python -m spacy train` with only the paths given: the configs need no workbench code path to train."""
     command = [sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / config), "--output", str(tmp_path / "run"),

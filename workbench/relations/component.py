@@ -65,6 +65,20 @@ def _char_position(span, label: str | None = None) -> tuple:
     return (span.start_char, span.end_char, label or span.label_)
 
 
+class ScaledRate:
+    """An optimizer that steps every weight it is given at `scale` times the wrapped one's rate."""
+
+    def __init__(self, optimizer: Optimizer, scale: float):
+        self.optimizer = optimizer
+        self.scale = scale
+
+    def __call__(self, key, weights, gradient, *, lr_scale: float = 1.0):
+        return self.optimizer(key, weights, gradient, lr_scale=lr_scale * self.scale)
+
+    def __getattr__(self, name: str):
+        return getattr(self.optimizer, name)
+
+
 class TrainingBatch(NamedTuple):
     docs: list[Doc]
     candidates: list[list[Candidate]]
@@ -76,12 +90,23 @@ class TrainingBatch(NamedTuple):
     "relation_extractor",
     assigns=["doc._.relations"],
     requires=["doc.ents"],
-    default_config={"model": DEFAULT_MODEL_CONFIG, "max_distance": DEFAULT_MAX_DISTANCE, "threshold": 0.5},
+    default_config={"model": DEFAULT_MODEL_CONFIG, "max_distance": DEFAULT_MAX_DISTANCE, "threshold": 0.5, "learn_rate_scale": 1.0},
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_per_type": None},
 )
-def make_relation_extractor(nlp: Language, name: str, model: Model, max_distance: int, threshold: float):
-    """max_distance: pairs in different sentences are candidates only this many tokens apart or closer."""
-    return RelationExtractor(nlp.vocab, model, name, max_distance=max_distance, threshold=threshold)
+def make_relation_extractor(
+    nlp: Language, name: str, model: Model, max_distance: int, threshold: float, learn_rate_scale: float = 1.0
+):
+    """max_distance: pairs in different sentences are candidates only this many tokens apart or closer.
+
+    learn_rate_scale: the relation model's own weights step at this multiple of the training
+    optimizer's rate. A transformer shares one optimizer with every component and wants a rate
+    about ten times lower than a freshly initialised head learns well at.
+    """
+    if learn_rate_scale <= 0:
+        raise ValueError(f"relation_extractor: learn_rate_scale must be positive, got {learn_rate_scale}")
+    return RelationExtractor(
+        nlp.vocab, model, name, max_distance=max_distance, threshold=threshold, learn_rate_scale=learn_rate_scale
+    )
 
 
 class RelationExtractor(TrainablePipe):
@@ -95,8 +120,10 @@ class RelationExtractor(TrainablePipe):
         *,
         max_distance: int = DEFAULT_MAX_DISTANCE,
         threshold: float = 0.5,
+        learn_rate_scale: float = 1.0,
     ):
         self.vocab = vocab
+        self.learn_rate_scale = learn_rate_scale
         self.model = model
         self.name = name
         self.max_distance = max_distance
@@ -183,6 +210,11 @@ class RelationExtractor(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        # Only this model's own weights are scaled: a listened-to transformer steps in its own
+        # component's finish_update, at the optimizer's rate.
+        self.model.finish_update(sgd if self.learn_rate_scale == 1.0 else ScaledRate(sgd, self.learn_rate_scale))
 
     def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> tuple[float, Floats2d]:
         """Loss and gradient for logits computed on `_training_batch(examples)` candidates."""
