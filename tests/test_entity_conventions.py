@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import spacy
+from doc_helpers import doc_with_entities
 
 TEXT = "Sheikh Mohammed Al Thani met Donald Trump's envoy . Abbas Araghchi called ; Araghchi and Thani praised the Trump-Putin talks ."
 
 
 def doc_with(nlp, ents: list[tuple[str, str, int]]):
     """ents: (surface, label, which occurrence from 0), as a NER might have put them."""
-    doc = nlp.make_doc(TEXT)
-    spans = []
-    for surface, label, nth in ents:
-        start = -1
-        for _ in range(nth + 1):
-            start = TEXT.index(surface, start + 1)
-        spans.append(doc.char_span(start, start + len(surface), label=label))
-    doc.ents = spans
-    return doc
+    return doc_with_entities(nlp, TEXT, ents)
 
 
 def test_conventions_fix_what_a_ner_from_few_articles_gets_wrong():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import spacy
 from conftest import GOLD, ROOT
+from doc_helpers import doc_with_entities
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -37,22 +38,9 @@ def labels(tmp_path: Path, text: str = LABELS) -> Path:
     return path
 
 
-def gold_doc(nlp, text: str, spans: list[tuple[str, str, int]]):
-    """spans: (surface, label, which occurrence of the surface, from 0)."""
-    doc = nlp.make_doc(text)
-    ents = []
-    for surface, label, nth in spans:
-        start = -1
-        for _ in range(nth + 1):
-            start = text.index(surface, start + 1)
-        ents.append(doc.char_span(start, start + len(surface), label=label))
-    doc.ents = ents
-    return doc
-
-
 def test_a_gold_span_gives_its_text_its_lower_case_words_and_a_title_complement():
     nlp = spacy.blank("en")
-    doc = gold_doc(nlp, "He met the Ambassador to Türkiye .", [("Ambassador to Türkiye", "ROLE", 0)])
+    doc = doc_with_entities(nlp, "He met the Ambassador to Türkiye .", [("Ambassador to Türkiye", "ROLE", 0)])
     assert span_patterns(doc.ents[0]) == [
         "Ambassador to Türkiye",
         [{"LOWER": "ambassador"}, {"LOWER": "to"}, {"LOWER": "türkiye"}],
@@ -60,7 +48,7 @@ def test_a_gold_span_gives_its_text_its_lower_case_words_and_a_title_complement(
         [{"LOWER": "ambassador"}, {"LOWER": "to"}, {"IS_TITLE": True}],
     ]
     # No lower-case word, nothing to generalise: the text and its lower-case form only.
-    single = gold_doc(nlp, "Foreign Minister Fidan", [("Foreign Minister", "ROLE", 0)]).ents[0]
+    single = doc_with_entities(nlp, "Foreign Minister Fidan", [("Foreign Minister", "ROLE", 0)]).ents[0]
     assert span_patterns(single) == ["Foreign Minister", [{"LOWER": "foreign"}, {"LOWER": "minister"}]]
 
 
@@ -68,8 +56,8 @@ def test_patterns_are_scored_on_their_gold_and_kept_by_the_labels_min_precision(
     nlp = spacy.blank("en")
     docs = [
         # "Minister" is a ROLE twice; "minister" (lower case, line 2) is not annotated.
-        gold_doc(nlp, "Minister Ann met Minister Bob .", [("Minister", "ROLE", 0), ("Minister", "ROLE", 1), ("Ann", "PERSON", 0), ("Bob", "PERSON", 0)]),
-        gold_doc(nlp, "The minister left Paris .", [("Paris", "GPE", 0)]),
+        doc_with_entities(nlp, "Minister Ann met Minister Bob .", [("Minister", "ROLE", 0), ("Minister", "ROLE", 1), ("Ann", "PERSON", 0), ("Bob", "PERSON", 0)]),
+        doc_with_entities(nlp, "The minister left Paris .", [("Paris", "GPE", 0)]),
     ]
     kept = {json.dumps(p.pattern): p for p in derive_patterns(docs, load_labels(labels(tmp_path)))}
     # Phrase "Minister" (exact text): 2 matches, both gold ROLEs: 2 of 2, kept.
