@@ -109,7 +109,7 @@ def gold_docs(records: Iterable[AnnotatedDoc], nlp=None) -> list[Doc]:
 
 # What a pipe that sets entities or spans assigns; such a pipe would overwrite the gold entities.
 # spaCy's span_ruler declares only doc.spans, even where it writes doc.ents too.
-ENTITY_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type", "doc.spans")
+ENTITY_OR_SPAN_ANNOTATIONS = ("doc.ents", "token.ent_iob", "token.ent_type", "doc.spans")
 
 
 def through_encoders(nlp, docs: list[Doc], before: str = "relation_extractor") -> list[Doc]:
@@ -124,7 +124,7 @@ def through_encoders(nlp, docs: list[Doc], before: str = "relation_extractor") -
     stop = names.index(before) if before in names else len(names)
     entities = [[(ent.start, ent.end, ent.label_) for ent in doc.ents] for doc in docs]
     for name, proc in nlp.pipeline[:stop]:
-        if not set(nlp.get_pipe_meta(name).assigns) & set(ENTITY_ANNOTATIONS):
+        if not set(nlp.get_pipe_meta(name).assigns) & set(ENTITY_OR_SPAN_ANNOTATIONS):
             docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
     for doc, ents in zip(docs, entities):
         doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
@@ -162,11 +162,11 @@ def count_docbin(path: str | Path) -> int:
     return len(DocBin().from_disk(path))
 
 
+def docbin_documents(path: str | Path) -> list[tuple[str | None, str]]:
+    """(doc_id, text) of every Doc in a DocBin written from canonical records (doc_id None for a Doc that has none)."""
+    return [(doc._.doc_id, doc.text) for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]
+
+
 def docbin_doc_ids(path: str | Path) -> list[str]:
     """The doc_id of every Doc in a DocBin written from canonical records (None for a Doc that has none)."""
-    return [doc._.doc_id for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())]
-
-
-def docbin_texts(path: str | Path) -> list[str]:
-    """The text of every Doc in a DocBin."""
-    return [doc.text for doc in DocBin().from_disk(path).get_docs(Vocab())]
+    return [doc_id for doc_id, _ in docbin_documents(path)]

@@ -17,7 +17,7 @@ from spacy.util import load_config
 
 from workbench import __version__, words
 from workbench.corpus.ingest import text_sha256
-from workbench.docs import count_docbin, docbin_doc_ids, docbin_texts
+from workbench.docs import count_docbin, docbin_documents
 from workbench.errors import WorkbenchError
 from workbench.fileio import sha256_of_files, write_json
 from workbench.training.base_model import DEFAULT_BASE_MODEL, BaseModel, check_config_fits, is_none, resolve_base_model
@@ -243,8 +243,18 @@ def train_part(
     return TrainedPart(part, chosen, time.perf_counter() - start, checkpoint_step(chosen))
 
 
-def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev_path: Path, parts: list[str]) -> dict:
-    """What a trained pipeline records about its making (meta.json, under "workbench")."""
+def training_record(train_path: Path, dev_path: Path) -> dict:
+    """The DocBins a pipeline was trained and selected on, as its provenance records them."""
+    return {
+        "train": _docbin_record(train_path),
+        # The documents the checkpoint and the relation thresholds were chosen on: evaluate warns when it scores them.
+        "dev": _docbin_record(dev_path),
+        "manifest": read_data_manifest(Path(train_path).parent),
+    }
+
+
+def provenance(spec: PipelineSpec, resolved: ResolvedSpec, training: dict, parts: list[str]) -> dict:
+    """What a trained pipeline records about its making (meta.json, under "workbench"); `training` from training_record."""
     base, transformer = resolved.base, resolved.transformer
     if transformer is not None:
         described = f"none (transformer encoder: {transformer.description})"
@@ -260,20 +270,15 @@ def provenance(spec: PipelineSpec, resolved: ResolvedSpec, train_path: Path, dev
         "config_sha256": {part: sha256_of_files([spec.config(part)]) for part in parts},
         "configs": {part: str(spec.config(part)) for part in parts},
         "labels": {"path": str(spec.labels), "sha256": sha256_of_files([spec.labels])},
-        "training": {
-            "train": _docbin_record(train_path),
-            # The documents the checkpoint and the relation thresholds were chosen on: evaluate warns when it scores them.
-            "dev": _docbin_record(dev_path),
-            "manifest": read_data_manifest(Path(train_path).parent),
-        },
+        "training": training,
     }
 
 
 def _docbin_record(path: Path) -> dict:
     """Path, sha256 and documents of a DocBin: each by doc_id and by its text's sha256, which evaluate checks documents against."""
-    doc_ids = docbin_doc_ids(path)
-    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(doc_ids), "doc_ids": doc_ids,
-            "text_sha256": [text_sha256(text) for text in docbin_texts(path)]}
+    documents = docbin_documents(path)
+    return {"path": str(path), "sha256": sha256_of_files([path]), "documents": len(documents),
+            "doc_ids": [doc_id for doc_id, _ in documents], "text_sha256": [text_sha256(text) for _, text in documents]}
 
 
 def stamp_provenance(model_dir: Path, record: dict) -> None:
@@ -309,12 +314,13 @@ def train_pipeline(
     thresholds = None
     if spec.tune and relations is not None:
         thresholds = tune_model_thresholds(relations.best, dev_path, spec.target_precision, spec.min_dev_support)
+    training = training_record(train_path, dev_path)
     for name, part in trained.items():
-        stamp_provenance(part.best, provenance(spec, resolved, train_path, dev_path, [name]))
+        stamp_provenance(part.best, provenance(spec, resolved, training, [name]))
     if len(parts) == 1:
         install_model(trained[parts[0]].best, output)
     else:
         for name, part in trained.items():
             install_model(part.best, output.with_name(f"{output.name}-{name}"))
-        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, resolved, train_path, dev_path, list(parts)))
+        assemble_pipeline(trained["ner"].best, trained["rel"].best, output, provenance(spec, resolved, training, list(parts)))
     return TrainedPipeline(output, trained, resolved, thresholds)
