@@ -170,11 +170,12 @@ def test_reports_read_the_provenance_train_pipeline_records(scheme_docbin):
     import hashlib
 
     from workbench.evaluation.provenance import describe_provenance
-    from workbench.training.pipeline import ResolvedSpec, provenance
+    from workbench.training.pipeline import ResolvedSpec, provenance, training_record
 
     config = ROOT / "configs" / "ner-scratch.cfg"
     resolved = ResolvedSpec(base=None, transformer=None, device="CPU")
-    record = provenance(PipelineSpec(labels=LABELS, base_model="none", ner_config=config), resolved, scheme_docbin, scheme_docbin, ["ner"])
+    spec = PipelineSpec(labels=LABELS, base_model="none", ner_config=config)
+    record = provenance(spec, resolved, training_record(scheme_docbin, scheme_docbin), ["ner"])
     described = describe_provenance("model", {"workbench": record}, [LABELS])
     assert described["model"]["base_model"] == "none (from scratch)"
     assert described["training"]["documents"] == len(SCHEME_SENTENCES)
