@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -107,14 +108,28 @@ def test_an_interrupted_run_leaves_the_installed_model_untouched(tiny_base, sche
     # A job started in the background by a non-interactive shell (CI's runner, `make test &`)
     # inherits SIGINT ignored, and so would this child: give it the default, as a terminal has.
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 120
-    # Interrupt once spaCy is training (its run folder exists), as a user pressing Ctrl-C would.
-    while not (runs / "ner").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(2)
+    # Interrupt once spaCy is training, as a user pressing Ctrl-C would: after its training banner,
+    # not merely once its run folder exists, which it makes before initializing (a loaded machine
+    # can take seconds there).
+    lines: list[str] = []
+    training = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Training pipeline" in line:
+                training.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert training.wait(timeout=180), "".join(lines)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=120)
+    proc.wait(timeout=120)
+    reader.join(timeout=30)
+    output = "".join(lines)
     assert proc.returncode == 130, output
     assert f"interrupted: the installed model at {installed} is untouched; {runs} holds a partial run" in output
     assert "Traceback" not in output
