@@ -85,7 +85,7 @@ FOLDS = [
 
 
 def test_pooled_recommendation_with_optimistic_and_nested_figures():
-    report = pooled_threshold_report(FOLDS, min_support=3, target_precision=None)
+    report = pooled_threshold_report(FOLDS, min_support=3, target_precision=None, scored_on="end to end")
     met = report["per_type"]["MET"]
     # MET pooled, 6 gold: 0.9T 0.8T 0.7F 0.6F 0.4T 0.3T 0.2F 0.1T. F1 going down the list:
     # .286 .5 .444 .4 .545 .667 .615 then all kept: tp 5 fp 3, F1 5/7 = .714, the best.
@@ -115,14 +115,35 @@ def test_pooled_recommendation_with_optimistic_and_nested_figures():
     assert "  MET: recommended 0.350 (highest cut within one standard error of the best F1 on the pooled out-of-fold scores, 6 gold relations); F1 as run 0.400, " \
            "at the cut on pooled 0.545 (optimistic), nested 0.400" in printed
     assert "  SPOKE_WITH: no recommendation, not tuned (the pooled folds have 2 < 3 relations of this type)" in printed
+    # Summed over types, as run: MET tp 2 fp 2, SPOKE_WITH tp 1 fp 0, of 8. At the nested cuts MET is the same and
+    # SPOKE_WITH, with no recommendation, stays as run: the estimate of a model at the recommended thresholds.
+    total = report["all_types"]
+    assert total["as_run"] == {"tp": 3, "fp": 2, "gold": 8, "precision": 0.6, "recall": 0.375, "f1": 0.461538}
+    assert total["nested"] == total["as_run"]
+    assert total["nested_per_type"]["SPOKE_WITH"] == spoke["as_run"] and total["nested_per_type"]["MET"] == met["nested"]
+    assert "  all types, as run: P / R / F1 0.600 / 0.375 / 0.462 (3 of 8 gold, 2 false); at the nested cuts: " in printed
 
 
 def test_pooled_target_precision_without_a_qualifying_cut():
     # At precision >= 0.95 only the cut above 0.9T and 0.8T qualifies for MET (P 1, tp 2); the lowest is (0.8+0.7)/2.
-    report = pooled_threshold_report(FOLDS, min_support=3, target_precision=0.95)
+    report = pooled_threshold_report(FOLDS, min_support=3, target_precision=0.95, scored_on="end to end")
     assert report["per_type"]["MET"]["recommended"] == pytest.approx(0.75)
     assert report["objective"] == "precision >= 0.95"
     # With every gold cell false no cut reaches the target: nothing recommended, said plainly.
     none_true = [({"MET": [(0.9, False)]}, {"MET": 3}, {"MET": 0.5})]
-    row = pooled_threshold_report(none_true, 3, 0.95)["per_type"]["MET"]
+    row = pooled_threshold_report(none_true, 3, 0.95, "end to end")["per_type"]["MET"]
     assert (row["status"], row["note"]) == ("no_qualifying_cut", "no recommendation, not tuned (no cut reaches pooled precision 0.95)")
+
+
+
+def test_all_types_sums_the_nested_cuts_and_keeps_a_type_without_a_recommendation_as_run():
+    from workbench.experiments.pooled_thresholds import PooledFigures, PooledThreshold, all_types
+
+    tuned = PooledThreshold("HAS_ROLE", 4, "tuned", "", 0.7, PooledFigures((0.5, 0.5), 3, 3, 4),
+                            PooledFigures((0.7, 0.7), 2, 1, 4), PooledFigures((0.6, 0.8), 2, 0, 4))
+    untuned = PooledThreshold("MET", 2, "too_little_support", "", None, PooledFigures((0.5, 0.5), 1, 1, 2), None, None)
+    total = all_types({"HAS_ROLE": tuned, "MET": untuned})
+    assert total["as_run"] == {"tp": 4, "fp": 4, "gold": 6, "precision": 0.5, "recall": 0.666667, "f1": 0.571429}
+    # HAS_ROLE at its nested cuts (tp 2 fp 0), MET as it ran (tp 1 fp 1); the optimistic on-pooled figures never count.
+    assert total["nested"] == {"tp": 3, "fp": 1, "gold": 6, "precision": 0.75, "recall": 0.5, "f1": 0.6}
+    assert total["nested_per_type"]["MET"]["thresholds"] == [0.5, 0.5] and total["nested_per_type"]["HAS_ROLE"]["fp"] == 0

@@ -235,7 +235,7 @@ def train_final(
         typer.echo(f"  {label} threshold {row['threshold']:.3f}: {row['note']}")
     typer.echo(f"final model: {output}, trained on {final.documents} gold documents; card: {output / 'README.md'}")
     typer.echo(f"no held-out score of its own; the cross-validated estimate ({crossval}, pooled out of fold):")
-    for task, title in (("ner", "NER"), ("rel", "REL end to end")):
+    for task, title in (("ner", "NER"), ("rel_at_thresholds", "REL end to end at its thresholds (nested)"), ("rel", "REL end to end as the folds ran")):
         if task in final.card["estimate"]:
             typer.echo(f"  {title}: {format_estimate(final.card['estimate'][task]['micro'])}")
 

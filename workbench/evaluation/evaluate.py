@@ -28,7 +28,7 @@ from workbench.labels import LabelScheme
 from workbench.metrics import BootstrapSettings, LabelledScores, entity_items, relation_items, score_items, task_metrics
 from workbench.records import AnnotatedDoc
 from workbench.relations.reach import Reach, relation_reach
-from workbench.relations.thresholds import scored_cells
+from workbench.relations.thresholds import end_to_end_cells, scored_cells
 
 RELATION_CAUSES = ("entities", "relation_model")
 # What an evaluation scores: entities, relations end to end, relations on the gold entities.
@@ -128,6 +128,9 @@ class Evaluation:
     # The relation model's scores on every candidate of the gold-entity docs: {type: [(score, is_gold)]},
     # the number of gold relations per type, and the model's per-type thresholds.
     threshold_cells: tuple[dict, dict, dict] | None = None
+    # The same on the predicted entities, each candidate judged end to end (relations.thresholds.end_to_end_cells):
+    # ({type: [(score, is_gold)]}, {type: gold relations}). Re-cut, they score the pipeline at other thresholds.
+    end_to_end_cells: tuple[dict, dict] | None = None
     # The share of gold relations the model's candidate generator can reach at all (its recall ceiling).
     reach: Reach | None = None
     # Filled in by evaluation.baselines.run_baselines.
@@ -371,7 +374,7 @@ def evaluate_records(
     has_rel = "relation_extractor" in nlp.pipe_names
     run = relations_on_gold_entities(nlp, gold) if has_rel else None
     on_gold = run.predicted if run else [None] * len(gold)
-    outcomes, errors, rel_errors = [], [], []
+    outcomes, errors, rel_errors, docs = [], [], [], []
     texts = (record.text for record in gold)
     progress = tqdm(zip(gold, nlp.pipe(texts)), total=len(gold), desc="evaluate", unit="doc", disable=len(gold) < 20)
     for (record, doc), rel_on_gold in zip(progress, on_gold):
@@ -380,6 +383,7 @@ def evaluate_records(
         errors += classify_span_errors(record, predicted, doc)
         if has_rel:
             rel_errors += classify_relation_errors(record, predicted, scheme)
+            docs.append(doc)
     errors.sort(key=lambda e: (e.doc_id, e.start, e.end, e.kind))
     rel_errors.sort(key=lambda e: (e.doc_id, e.kind))
     return Evaluation(
@@ -393,6 +397,7 @@ def evaluate_records(
         bootstrap=bootstrap,
         relation_errors=rel_errors,
         threshold_cells=run.threshold_cells if run else None,
+        end_to_end_cells=end_to_end_cells(nlp.get_pipe("relation_extractor"), docs, gold) if has_rel else None,
         reach=run.reach if run else None,
     )
 

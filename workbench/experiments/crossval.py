@@ -47,6 +47,8 @@ from workbench.words import count
 
 MAX_LEAVE_ONE_GROUP_OUT = 10
 DEFAULT_FOLDS = 5
+# Which candidates the pooled thresholds are cut on, as the report says it.
+END_TO_END = "end to end: every candidate between the predicted entities, judged as strict end-to-end scoring judges it"
 
 
 @dataclass(frozen=True)
@@ -167,13 +169,7 @@ def _pool_threshold_cells(evaluations: list[Evaluation], notes: list[str]) -> tu
     cells_per_fold = [e.threshold_cells for e in evaluations]
     if any(c is None for c in cells_per_fold):
         return None
-    cells: dict = {}
-    n_gold: dict = {}
-    for fold_cells, fold_gold, _ in cells_per_fold:
-        for label, scored in fold_cells.items():
-            cells.setdefault(label, []).extend(scored)
-        for label, n in fold_gold.items():
-            n_gold[label] = n_gold.get(label, 0) + n
+    cells, n_gold = _pool_cells([(fold_cells, fold_gold) for fold_cells, fold_gold, _ in cells_per_fold])
     thresholds = {}
     for label in cells:
         values = {fold_thresholds.get(label) for _, _, fold_thresholds in cells_per_fold}
@@ -182,6 +178,18 @@ def _pool_threshold_cells(evaluations: list[Evaluation], notes: list[str]) -> tu
         else:
             notes.append(f"the folds chose different {label} thresholds (see Cross-validation); the threshold plot marks none")
     return cells, n_gold, thresholds
+
+
+def _pool_cells(parts: list[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Several folds' ({type: [(score, is_gold)]}, {type: gold relations}) as one."""
+    cells: dict = {}
+    n_gold: dict = {}
+    for fold_cells, fold_gold in parts:
+        for label, scored in fold_cells.items():
+            cells.setdefault(label, []).extend(scored)
+        for label, n in fold_gold.items():
+            n_gold[label] = n_gold.get(label, 0) + n
+    return cells, n_gold
 
 
 def _pool_baselines(evaluations: list[Evaluation]) -> dict:
@@ -208,6 +216,7 @@ def pool_evaluations(evaluations: list[Evaluation], model: str) -> Evaluation:
     for evaluation in evaluations:
         notes += [note for note in evaluation.notes if note not in notes]
     threshold_cells = _pool_threshold_cells(evaluations, notes)
+    end_to_end = [e.end_to_end_cells for e in evaluations]
     reaches = [e.reach for e in evaluations]
     return replace(
         evaluations[0],
@@ -219,6 +228,7 @@ def pool_evaluations(evaluations: list[Evaluation], model: str) -> Evaluation:
         outcomes=[o for e in evaluations for o in e.outcomes],
         relation_errors=[x for e in evaluations for x in e.relation_errors],
         threshold_cells=threshold_cells,
+        end_to_end_cells=None if None in end_to_end else _pool_cells(end_to_end),
         reach=None if None in reaches else Reach.combine(reaches),
         baselines=_pool_baselines(evaluations),
         notes=notes,
@@ -358,9 +368,12 @@ def run_crossval(gold_paths: list[str | Path], corpus: str | Path, output: str |
             },
             "folds": fold_entries,
         }
-        fold_cells = [r.evaluation.threshold_cells for r in results]
-        if None not in fold_cells:
-            extra["crossval"]["pooled_thresholds"] = pooled_threshold_report(fold_cells, spec.min_dev_support, spec.target_precision)
+        if all(r.evaluation.end_to_end_cells is not None for r in results):
+            # Cut where the final model's thresholds act: on the candidates between the predicted entities.
+            fold_cells = [(*r.evaluation.end_to_end_cells, r.evaluation.threshold_cells[2]) for r in results]
+            extra["crossval"]["pooled_thresholds"] = pooled_threshold_report(
+                fold_cells, spec.min_dev_support, spec.target_precision, END_TO_END
+            )
         paths = write_report(pooled, stage, html=settings.html, extra_metrics=extra, extra_section=fold_section)
         metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
     except BaseException:
@@ -439,9 +452,10 @@ def pooled_threshold_section(report: Report, pooled: dict) -> None:
     """The thresholds recommended from the pooled out-of-fold scores, apart from the figures above."""
     report.h(3, "Relation thresholds recommended from the pooled out-of-fold scores")
     report.p(
-        f"Every fold's relation scores on its held-out documents' gold entities, pooled; a cut per type "
+        f"Every fold's relation scores on its held-out documents, pooled ({pooled['scored_on']}); a cut per type "
         f"({pooled['objective']}) where the pooled folds have at least {pooled['min_support']} gold relations of it. "
-        f"This is {pooled['caveat']}. The figures above are the folds as they ran."
+        f"This is {pooled['caveat']}. The figures above are the folds as they ran. The last row sums the types; at the "
+        "nested cuts (a type without a recommendation as run) it estimates a model running at the recommended thresholds."
     )
 
     def prf(figures: dict | None) -> str:
@@ -452,5 +466,7 @@ def pooled_threshold_section(report: Report, pooled: dict) -> None:
          prf(row["as_run"]), prf(row["on_pooled"]), prf(row["nested"]), row["note"]]
         for label, row in pooled["per_type"].items()
     ]
+    total = pooled["all_types"]
+    rows.append(["**all types**", str(total["as_run"]["gold"]), "", f"**{prf(total['as_run'])}**", "", f"**{prf(total['nested'])}**", ""])
     header = ["type", "pooled support", "recommended", "as run P / R / F1", "on pooled (optimistic)", "nested", "note"]
     report.table(header, rows, "lrrrrrl")

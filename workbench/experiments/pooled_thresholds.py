@@ -1,9 +1,12 @@
 """Relation thresholds recommended from cross-validation's pooled out-of-fold scores, with an honest estimate of them.
 
 A small gold set has too few dev relations per type to tune on one dev split, but every
-fold scores the candidates of its held-out documents (on their gold entities): pooled,
-they are as many scored candidates as there are gold documents. A cut per type where the
-pooled support reaches the minimum is a recommendation for models trained like the folds.
+fold scores the candidates of its held-out documents: pooled, they are as many scored
+candidates as there are gold documents. A cut per type where the pooled support reaches the
+minimum is a recommendation for models trained like the folds; `train final` runs at it.
+Crossval hands over the candidates between the predicted entities, judged end to end
+(evaluate's end_to_end_cells), because that is where a final model's threshold acts: a cut
+chosen there also weighs the relations the NER's mistakes bring.
 
 Its pooled P/R/F1 are measured on the same scores the cut was chosen on, so they are
 optimistic. Beside them stands a nested estimate, cheap because the scores are already
@@ -108,26 +111,42 @@ def pooled_thresholds(folds: list[FoldCells], min_support: int, target_precision
 
 
 CAVEAT = (
-    "a recommendation for models trained like the folds, not applied to any model. Its 'on pooled' figures are measured "
+    "a recommendation for models trained like the folds (`workbench train final` runs at it). Its 'on pooled' figures are measured "
     "on the scores the cut was chosen on, so they are optimistic; 'nested' chooses each fold's cut on the other folds' "
     "scores only (a fold keeps its own threshold where they have too little support), an honest estimate of tuning this way"
 )
 
 
-def pooled_threshold_report(folds: list[FoldCells], min_support: int, target_precision: float | None) -> dict:
-    """What crossval's metrics.json keeps under crossval.pooled_thresholds."""
+def all_types(per_type: dict[str, PooledThreshold]) -> dict:
+    """Counts summed over types, as run and nested (a type with no recommendation as run): the estimate of a model at the cuts."""
+    def total(figures: list[PooledFigures]) -> dict:
+        tp, fp, gold = (sum(getattr(f, a) for f in figures) for a in ("tp", "fp", "gold"))
+        return {"tp": tp, "fp": fp, "gold": gold, **Counts(tp, fp, gold - tp).figures()}
+
+    nested = {label: row.nested or row.as_run for label, row in per_type.items()}
+    return {
+        "as_run": total([row.as_run for row in per_type.values()]),
+        "nested": total(list(nested.values())),
+        "nested_per_type": {label: figures.to_dict() for label, figures in nested.items()},
+    }
+
+
+def pooled_threshold_report(folds: list[FoldCells], min_support: int, target_precision: float | None, scored_on: str) -> dict:
+    """What crossval's metrics.json keeps under crossval.pooled_thresholds; scored_on says which candidates the cells are."""
     per_type = pooled_thresholds(folds, min_support, target_precision)
     return {
         "objective": ONE_SE_OBJECTIVE if target_precision is None else f"precision >= {target_precision}",
+        "scored_on": scored_on,
         "min_support": min_support,
         "caveat": CAVEAT,
         "per_type": {label: row.to_dict() for label, row in per_type.items()},
+        "all_types": all_types(per_type),
     }
 
 
 def format_pooled_thresholds(report: dict) -> str:
     """Printed by `workbench crossval`: one line per type, the caveat first."""
-    lines = [f"relation thresholds from the pooled out-of-fold scores: {report['caveat']}."]
+    lines = [f"relation thresholds from the pooled out-of-fold scores ({report['scored_on']}): {report['caveat']}."]
     for label, row in report["per_type"].items():
         line = f"  {label}: {row['note']}"
         if row["recommended"] is not None:
@@ -135,4 +154,11 @@ def format_pooled_thresholds(report: dict) -> str:
             line += (f"; F1 as run {row['as_run']['f1']:.3f}, at the cut on pooled {pooled['f1']:.3f} (optimistic), "
                      f"nested {nested['f1']:.3f}")
         lines.append(line)
+    total = report["all_types"]
+    lines.append(f"  all types, as run: {_prf(total['as_run'])}; at the nested cuts: {_prf(total['nested'])}")
     return "\n".join(lines)
+
+
+def _prf(figures: dict) -> str:
+    values = [figures[m] for m in ("precision", "recall", "f1")]
+    return "P / R / F1 " + " / ".join("–" if v is None else f"{v:.3f}" for v in values) + f" ({figures['tp']} of {figures['gold']} gold, {figures['fp']} false)"

@@ -9,7 +9,8 @@ from typing import Iterable, Sequence
 from spacy.tokens import Doc
 
 from workbench.docs import get_relations
-from workbench.metrics import Counts, or_zero
+from workbench.metrics import Counts, or_zero, relation_items
+from workbench.records import AnnotatedDoc
 from workbench.relations.signatures import relation_key
 
 
@@ -138,4 +139,30 @@ def scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str,
         for row, cand in enumerate(candidates):
             for label in cand.allowed:
                 cells[label].append((float(probs[row, labels.index(label)]), (cand.head, cand.tail, label) in gold))
+    return cells, n_gold
+
+
+def end_to_end_cells(component, docs: list[Doc], gold: list[AnnotatedDoc]) -> tuple[dict[str, list], dict[str, int]]:
+    """scored_cells on docs with predicted entities, each candidate judged as `workbench evaluate` judges it end to end.
+
+    A candidate is gold when both argument spans, their labels and the type are a gold relation's
+    (metrics.relation_items). Cut at any thresholds, the cells give the end-to-end counts the
+    component would have there: true positives are the gold cells kept, false positives the other
+    cells kept, false negatives the gold relations less the true positives, so a gold relation whose
+    arguments were not predicted is missed at every cut.
+    """
+    labels, scheme = list(component.labels), component.scheme
+    cells: dict[str, list] = {label: [] for label in labels}
+    n_gold = {label: 0 for label in labels}
+    for doc, record, (candidates, probs) in zip(docs, gold, component.predict(docs)):
+        gold_items = relation_items(record, scheme)
+        items = set(gold_items)
+        for _, label in gold_items:
+            if label in n_gold:
+                n_gold[label] += 1
+        for row, cand in enumerate(candidates):
+            head, tail = doc[cand.head[0] : cand.head[1]], doc[cand.tail[0] : cand.tail[1]]
+            for label in cand.allowed:
+                key = scheme.ordered(label, (head.start_char, head.end_char, cand.head_label), (tail.start_char, tail.end_char, cand.tail_label))
+                cells[label].append((float(probs[row, labels.index(label)]), (key, label) in items))
     return cells, n_gold
