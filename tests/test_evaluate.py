@@ -389,3 +389,53 @@ def test_a_model_from_before_dev_ids_were_recorded_is_checked_against_its_dev_do
     meta["workbench"]["training"]["dev"]["sha256"] = "0" * 64
     assert selection_doc_ids(meta) is None
     assert selection_doc_ids({"lang": "en", "name": "ruler"}) is None
+
+
+def test_one_pass_with_relation_scores_gives_what_the_pipeline_gives(ruler_rel_model, gold_records):
+    from spacy.language import Language
+
+    from workbench.docs import get_relations
+    from workbench.evaluation.evaluate import pipe_with_relation_scores
+
+    @Language.component("test_after_relations")
+    def after_relations(doc):
+        doc.user_data["relations_seen"] = len(get_relations(doc))
+        return doc
+
+    nlp = spacy.load(ruler_rel_model)
+    component = nlp.get_pipe("relation_extractor")
+    for label in component.labels:
+        component.set_threshold(label, 0.05)  # the untrained model keeps relations to compare
+    nlp.add_pipe("test_after_relations")
+    nlp.batch_size = 2  # several batches of the relation step
+    texts = [r.text for r in gold_records]
+    expected = list(nlp.pipe(texts))
+    docs, scores = pipe_with_relation_scores(nlp, texts)
+    assert sum(len(get_relations(doc)) for doc in expected) > 0
+    for doc, want, (candidates, probs) in zip(docs, expected, scores):
+        assert [(e.start, e.end, e.label_) for e in doc.ents] == [(e.start, e.end, e.label_) for e in want.ents]
+        assert get_relations(doc) == get_relations(want)
+        # The pipe after the relation step ran, on the relations it set; the scores are those it set them from.
+        assert doc.user_data["relations_seen"] == len(get_relations(doc))
+        assert probs.shape == (len(candidates), len(component.labels))
+        kept = {(tuple(r["head"]), tuple(r["tail"]), r["label"]) for r in get_relations(doc)}
+        assert kept == {(c.head, c.tail, label) for row, c in enumerate(candidates) for col, label in enumerate(component.labels)
+                        if probs[row, col] >= 0.05 and probs[row, col] > 0}
+
+
+def test_end_to_end_cells_cut_at_the_models_thresholds_give_evaluates_end_to_end_counts(ruler_rel_model, gold_records, scheme):
+    nlp = spacy.load(ruler_rel_model)
+    component = nlp.get_pipe("relation_extractor")
+    for label, threshold in zip(component.labels, (0.05, 0.2, 0.5, 0.8)):
+        component.set_threshold(label, threshold)
+    evaluation = evaluate_records(nlp, gold_records, "ruler", None, scheme, BootstrapSettings(0))
+    cells, n_gold = evaluation.end_to_end_cells
+    total_tp = total_fp = 0
+    for label in component.labels:
+        kept = [is_gold for score, is_gold in cells[label] if score >= component.thresholds[label]]
+        counts = evaluation.rel.counts(label)
+        # Re-cut where the model ran, the cells are exactly the relations evaluate scored end to end, right and wrong.
+        assert (sum(kept), len(kept) - sum(kept), n_gold[label]) == (counts.tp, counts.fp, counts.tp + counts.fn), label
+        total_tp, total_fp = total_tp + counts.tp, total_fp + counts.fp
+    # The ruler is right on some spans and wrong on others, so both kinds are there to compare.
+    assert total_tp > 0 and total_fp > 0

@@ -345,3 +345,17 @@ def test_learn_rate_scale_must_be_positive(gold_nlp):
     overrides = {**TINY, "components.relation_extractor.learn_rate_scale": 0}
     with pytest.raises(ValueError, match="learn_rate_scale must be positive, got 0"):
         load_model_from_config(load_config(REL_CFG, overrides=overrides, interpolate=False), auto_fill=True, validate=True)
+
+
+def test_a_copied_or_unpickled_scaled_rate_keeps_its_optimizer_and_scale():
+    import copy
+    import pickle
+
+    from thinc.api import SGD
+
+    from workbench.relations.component import ScaledRate
+
+    rate = ScaledRate(SGD(0.1), 10.0)
+    # Copying builds the object without __init__ and asks for attributes first: this recursed before.
+    for clone in (copy.copy(rate), pickle.loads(pickle.dumps(rate))):
+        assert (clone.scale, clone.learn_rate) == (10.0, 0.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import List, Optional
 
@@ -31,10 +32,7 @@ def patterns(
     check_splits(split)
     derived = patterns_from_gold(gold, load_labels(labels), split, Corpus.open(corpus) if split else Corpus.open_if_built(corpus))
     write_patterns(output, derived)
-    by_label = {}
-    for pattern in derived:
-        by_label[pattern.label] = by_label.get(pattern.label, 0) + 1
-    for label, n in by_label.items():
+    for label, n in Counter(pattern.label for pattern in derived).items():
         typer.echo(f"{label}: {count(n, 'pattern')}")
     if not derived:
         typer.echo("no patterns: no label in the label config asks for them (`patterns` under an entity label)")

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
+from spacy.tokens import Doc
+from spacy.util import minibatch
 from tqdm import tqdm
 
 from workbench.annotation_files import read_gold
@@ -290,10 +293,34 @@ def relations_on_gold_entities(nlp, gold: list[AnnotatedDoc]) -> GoldEntityRun:
     """
     component = nlp.get_pipe("relation_extractor")
     docs = gold_entity_docs(nlp, gold)
-    cells, n_gold = scored_cells(component, docs)
+    scores = component.predict(docs)
+    # Cells and reach read the gold relations the docs carry, before the predictions replace them.
+    cells, n_gold = scored_cells(component, docs, scores)
     reach = relation_reach(docs, component.scheme, component.max_distance)
-    predicted = [doc_to_record(component(doc), record.doc_id) for doc, record in zip(docs, gold)]
+    component.set_annotations(docs, scores)
+    predicted = [doc_to_record(doc, record.doc_id) for doc, record in zip(docs, gold)]
     return GoldEntityRun(predicted, (cells, n_gold, dict(component.thresholds)), reach)
+
+
+def pipe_with_relation_scores(nlp, texts: Iterable[str]) -> tuple[list[Doc], list]:
+    """The pipeline's docs, and its relation component's scores of every candidate: the scores it set their relations from.
+
+    One pass: the pipes before the relation component run as nlp.pipe runs them, the component
+    predicts in batches and annotates from those same scores, and any pipe after it runs last.
+    """
+    names = nlp.pipe_names
+    at = names.index("relation_extractor")
+    component = nlp.get_pipe("relation_extractor")
+    docs = list(nlp.pipe(texts, disable=names[at:]))
+    scores = []
+    for batch in minibatch(docs, size=nlp.batch_size):
+        batch_scores = component.predict(batch)
+        component.set_annotations(batch, batch_scores)
+        scores += batch_scores
+    for name in names[at + 1 :]:
+        proc = nlp.get_pipe(name)
+        docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
+    return docs, scores
 
 
 def sentence_of(doc, start: int, end: int) -> str:
@@ -374,16 +401,15 @@ def evaluate_records(
     has_rel = "relation_extractor" in nlp.pipe_names
     run = relations_on_gold_entities(nlp, gold) if has_rel else None
     on_gold = run.predicted if run else [None] * len(gold)
-    outcomes, errors, rel_errors, docs = [], [], [], []
-    texts = (record.text for record in gold)
-    progress = tqdm(zip(gold, nlp.pipe(texts)), total=len(gold), desc="evaluate", unit="doc", disable=len(gold) < 20)
-    for (record, doc), rel_on_gold in zip(progress, on_gold):
+    outcomes, errors, rel_errors = [], [], []
+    texts = tqdm((record.text for record in gold), total=len(gold), desc="evaluate", unit="doc", disable=len(gold) < 20)
+    docs, scores = pipe_with_relation_scores(nlp, texts) if has_rel else (list(nlp.pipe(texts)), None)
+    for record, doc, rel_on_gold in zip(gold, docs, on_gold):
         predicted = doc_to_record(doc, record.doc_id)
         outcomes.append(DocOutcome(record, predicted, rel_on_gold))
         errors += classify_span_errors(record, predicted, doc)
         if has_rel:
             rel_errors += classify_relation_errors(record, predicted, scheme)
-            docs.append(doc)
     errors.sort(key=lambda e: (e.doc_id, e.start, e.end, e.kind))
     rel_errors.sort(key=lambda e: (e.doc_id, e.kind))
     return Evaluation(
@@ -397,7 +423,7 @@ def evaluate_records(
         bootstrap=bootstrap,
         relation_errors=rel_errors,
         threshold_cells=run.threshold_cells if run else None,
-        end_to_end_cells=end_to_end_cells(nlp.get_pipe("relation_extractor"), docs, gold) if has_rel else None,
+        end_to_end_cells=end_to_end_cells(nlp.get_pipe("relation_extractor"), docs, scores, gold) if has_rel else None,
         reach=run.reach if run else None,
     )
 

@@ -76,6 +76,8 @@ class ScaledRate:
         return self.optimizer(key, weights, gradient, lr_scale=lr_scale * self.scale)
 
     def __getattr__(self, name: str):
+        if name == "optimizer":  # not set yet (a copy or an unpickled one): no endless lookup
+            raise AttributeError(name)
         return getattr(self.optimizer, name)
 
 

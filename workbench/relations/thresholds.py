@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from spacy.tokens import Doc
 
@@ -95,7 +95,7 @@ def tune_thresholds(
     figures at the threshold.
     """
     docs = list(docs_with_gold)
-    cells, n_gold = scored_cells(component, docs)
+    cells, n_gold = scored_cells(component, docs, component.predict(docs))
     report = {}
     for label in component.labels:
         enough = n_gold[label] >= max(1, min_support)
@@ -126,23 +126,18 @@ def threshold_note(
     return f"{kept} (no cut reaches dev precision {target_precision:g})"
 
 
-def scored_cells(component, docs: list[Doc]) -> tuple[dict[str, list], dict[str, int]]:
-    """Per type: (score, is_gold) for each candidate that type allows, and the number of gold relations."""
-    labels, scheme = list(component.labels), component.scheme
-    cells: dict[str, list] = {label: [] for label in labels}
-    n_gold = {label: 0 for label in labels}
-    for doc, (candidates, probs) in zip(docs, component.predict(docs)):
-        gold = {relation_key(scheme, r["head"], r["tail"], r["label"]) for r in get_relations(doc)}
-        for key in gold:
-            if key[2] in n_gold:
-                n_gold[key[2]] += 1
-        for row, cand in enumerate(candidates):
-            for label in cand.allowed:
-                cells[label].append((float(probs[row, labels.index(label)]), (cand.head, cand.tail, label) in gold))
-    return cells, n_gold
+def scored_cells(component, docs: list[Doc], scores: list) -> tuple[dict[str, list], dict[str, int]]:
+    """Per type: (score, is_gold) for each candidate that type allows, and the number of gold relations.
+
+    docs carry gold entities and gold relations (doc._.relations); scores are the component's
+    predict() on them.
+    """
+    scheme = component.scheme
+    gold = [{relation_key(scheme, r["head"], r["tail"], r["label"]) for r in get_relations(doc)} for doc in docs]
+    return _cells(component.labels, scores, gold, lambda i, cand, label: (cand.head, cand.tail, label))
 
 
-def end_to_end_cells(component, docs: list[Doc], gold: list[AnnotatedDoc]) -> tuple[dict[str, list], dict[str, int]]:
+def end_to_end_cells(component, docs: list[Doc], scores: list, gold: list[AnnotatedDoc]) -> tuple[dict[str, list], dict[str, int]]:
     """scored_cells on docs with predicted entities, each candidate judged as `workbench evaluate` judges it end to end.
 
     A candidate is gold when both argument spans, their labels and the type are a gold relation's
@@ -151,18 +146,26 @@ def end_to_end_cells(component, docs: list[Doc], gold: list[AnnotatedDoc]) -> tu
     cells kept, false negatives the gold relations less the true positives, so a gold relation whose
     arguments were not predicted is missed at every cut.
     """
-    labels, scheme = list(component.labels), component.scheme
+    scheme = component.scheme
+
+    def item(i: int, cand, label: str) -> tuple:
+        head, tail = docs[i][cand.head[0] : cand.head[1]], docs[i][cand.tail[0] : cand.tail[1]]
+        return scheme.ordered(label, (head.start_char, head.end_char, cand.head_label), (tail.start_char, tail.end_char, cand.tail_label)), label
+
+    return _cells(component.labels, scores, [relation_items(record, scheme) for record in gold], item)
+
+
+def _cells(labels, scores: list, gold: list, key: Callable) -> tuple[dict[str, list], dict[str, int]]:
+    """(score, key(doc index, candidate, type) in that doc's gold) per allowed type; gold relations counted per type (a key's last element)."""
+    labels = list(labels)
     cells: dict[str, list] = {label: [] for label in labels}
     n_gold = {label: 0 for label in labels}
-    for doc, record, (candidates, probs) in zip(docs, gold, component.predict(docs)):
-        gold_items = relation_items(record, scheme)
-        items = set(gold_items)
-        for _, label in gold_items:
-            if label in n_gold:
-                n_gold[label] += 1
+    for i, ((candidates, probs), doc_gold) in enumerate(zip(scores, gold)):
+        for gold_key in doc_gold:
+            if gold_key[-1] in n_gold:
+                n_gold[gold_key[-1]] += 1
+        found = set(doc_gold)
         for row, cand in enumerate(candidates):
-            head, tail = doc[cand.head[0] : cand.head[1]], doc[cand.tail[0] : cand.tail[1]]
             for label in cand.allowed:
-                key = scheme.ordered(label, (head.start_char, head.end_char, cand.head_label), (tail.start_char, tail.end_char, cand.tail_label))
-                cells[label].append((float(probs[row, labels.index(label)]), (key, label) in items))
+                cells[label].append((float(probs[row, labels.index(label)]), key(i, cand, label) in found))
     return cells, n_gold
